@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Services are statically linked so their sandbox can deny file opens at start-up.
+let staticService: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
+
+func service(_ name: String, folder: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["LRPC", "Interfaces"],
+        path: "Sources/Services/\(folder)",
+        linkerSettings: staticService)
+}
+
+let package = Package(
+    name: "NanoKernel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nkctl", targets: ["nkctl"]),
+        .library(name: "LRPC", targets: ["LRPC"]),
+        .library(name: "NanoKernel", targets: ["NanoKernel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+    ],
+    targets: [
+        // Raw Linux syscalls Swift cannot call directly (variadic, macros, hidden headers).
+        .target(name: "CNanoKernel", path: "Sources/CNanoKernel"),
+        // Domain spawning and seccomp filter building (links libseccomp; kernel only).
+        .target(
+            name: "CSandbox", path: "Sources/CSandbox",
+            linkerSettings: [.linkedLibrary("seccomp")]),
+        // The LRPC runtime every domain links: shared-memory layouts, stubs, control channel.
+        .target(
+            name: "LRPC",
+            dependencies: ["CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+        // Typed interface declarations shared by servers and clients.
+        .target(name: "Interfaces", dependencies: ["LRPC"]),
+        // The kernel: domains, bindings, validation, boot images.
+        .target(name: "NanoKernel", dependencies: ["LRPC", "CSandbox", "CNanoKernel"]),
+        .executableTarget(
+            name: "nkctl",
+            dependencies: [
+                "NanoKernel", "LRPC", "Interfaces",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // The machine's floor: the same handoff patterns written directly in C.
+        .executableTarget(name: "nkfloor", path: "Sources/nkfloor"),
+        service("nk-name", folder: "name"),
+        service("nk-clock", folder: "clock"),
+        service("nk-bench", folder: "bench"),
+        .testTarget(
+            name: "NanoKernelTests",
+            dependencies: ["NanoKernel", "LRPC", "Interfaces"]),
+    ]
+)

@@ -1,0 +1,236 @@
+// describe.c: a one-line, strace-like description of a refused system call, for the
+// kernel's log: "socket(AF_INET, SOCK_STREAM, 0)", "openat(AT_FDCWD, \"/etc/passwd\", ...".
+//
+// Calls a hostile or confused service is likely to try have a format below, with
+// symbolic arguments; anything else prints as name(0x..., ...) with its real argument
+// count. Strings are read from the caller's memory through /proc/<pid>/mem.
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/bpf.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+// One argument per letter: d int, x hex, s string, A dirfd, f address family,
+// t socket type, o open flags, S signal, P ptrace request, C clone flags,
+// U namespace flags, B bpf command, . not shown (a run of them prints as "...").
+static const struct { int nr; const char *args; } formats[] = {
+    {SYS_socket, "ftd"},       {SYS_socketpair, "ftd."},   {SYS_connect, "d.."},
+    {SYS_bind, "d.."},         {SYS_listen, "dd"},         {SYS_accept, "d.."},
+    {SYS_accept4, "d..x"},     {SYS_open, "so"},           {SYS_openat, "Aso"},
+    {SYS_creat, "so"},         {SYS_execve, "s.."},        {SYS_execveat, "As..x"},
+    {SYS_kill, "dS"},          {SYS_tkill, "dS"},          {SYS_tgkill, "ddS"},
+    {SYS_ptrace, "Pd.."},      {SYS_mount, "sssx."},       {SYS_umount2, "sx"},
+    {SYS_unshare, "U"},        {SYS_setns, "dU"},          {SYS_clone, "C...."},
+    {SYS_fork, ""},            {SYS_vfork, ""},            {SYS_io_uring_setup, "d."},
+    {SYS_bpf, "B.d"},          {SYS_perf_event_open, ".dddx"}, {SYS_keyctl, "d...."},
+    {SYS_add_key, "ss..d"},    {SYS_request_key, "ss.d"},  {SYS_userfaultfd, "x"},
+    {SYS_process_vm_readv, "d....x"}, {SYS_process_vm_writev, "d....x"},
+    {SYS_pidfd_open, "dx"},    {SYS_pidfd_send_signal, "dS.x"}, {SYS_pidfd_getfd, "ddx"},
+    {SYS_memfd_create, "sx"},  {SYS_init_module, "..s"},   {SYS_finit_module, "dsx"},
+    {SYS_ioctl, "dx."},        {SYS_dup, "d"},             {SYS_dup2, "dd"},
+    {SYS_dup3, "ddx"},         {SYS_fcntl, "dd."},         {SYS_chdir, "s"},
+    {SYS_unlink, "s"},         {SYS_mkdir, "sx"},          {SYS_stat, "s."},
+    {SYS_access, "sx"},
+};
+
+typedef struct { uint64_t value; const char *name; } symbol;
+#define SYM(x) {(uint64_t)(x), #x}
+
+static const symbol families[] = {
+    SYM(AF_UNIX), SYM(AF_INET), SYM(AF_INET6), SYM(AF_NETLINK), SYM(AF_PACKET), SYM(AF_VSOCK), {0, 0}};
+static const symbol socket_types[] = {
+    SYM(SOCK_STREAM), SYM(SOCK_DGRAM), SYM(SOCK_RAW), SYM(SOCK_SEQPACKET), SYM(SOCK_PACKET), {0, 0}};
+static const symbol socket_flags[] = {SYM(SOCK_NONBLOCK), SYM(SOCK_CLOEXEC), {0, 0}};
+static const symbol open_flags[] = {
+    SYM(O_CREAT), SYM(O_EXCL), SYM(O_NOCTTY), SYM(O_TRUNC), SYM(O_APPEND), SYM(O_NONBLOCK),
+    SYM(O_DIRECTORY), SYM(O_NOFOLLOW), SYM(O_CLOEXEC), SYM(O_PATH), {0, 0}};
+static const symbol namespace_flags[] = {
+    SYM(CLONE_NEWUSER), SYM(CLONE_NEWPID), SYM(CLONE_NEWNET), SYM(CLONE_NEWNS),
+    SYM(CLONE_NEWIPC), SYM(CLONE_NEWUTS), SYM(CLONE_NEWCGROUP), SYM(CLONE_NEWTIME),
+    SYM(CLONE_FILES), SYM(CLONE_FS), SYM(CLONE_SYSVSEM), {0, 0}};
+static const symbol clone_flags[] = {
+    SYM(CLONE_VM), SYM(CLONE_FS), SYM(CLONE_FILES), SYM(CLONE_SIGHAND), SYM(CLONE_PIDFD),
+    SYM(CLONE_PTRACE), SYM(CLONE_VFORK), SYM(CLONE_PARENT), SYM(CLONE_THREAD),
+    SYM(CLONE_NEWNS), SYM(CLONE_SYSVSEM), SYM(CLONE_SETTLS), SYM(CLONE_PARENT_SETTID),
+    SYM(CLONE_CHILD_CLEARTID), SYM(CLONE_CHILD_SETTID), SYM(CLONE_NEWCGROUP),
+    SYM(CLONE_NEWUTS), SYM(CLONE_NEWIPC), SYM(CLONE_NEWUSER), SYM(CLONE_NEWPID),
+    SYM(CLONE_NEWNET), SYM(CLONE_IO), {0, 0}};
+static const symbol ptrace_requests[] = {
+    SYM(PTRACE_TRACEME), SYM(PTRACE_PEEKTEXT), SYM(PTRACE_PEEKDATA), SYM(PTRACE_POKETEXT),
+    SYM(PTRACE_POKEDATA), SYM(PTRACE_CONT), SYM(PTRACE_KILL), SYM(PTRACE_ATTACH),
+    SYM(PTRACE_DETACH), SYM(PTRACE_SEIZE), SYM(PTRACE_INTERRUPT), {0, 0}};
+static const symbol bpf_commands[] = {
+    SYM(BPF_MAP_CREATE), SYM(BPF_MAP_LOOKUP_ELEM), SYM(BPF_MAP_UPDATE_ELEM),
+    SYM(BPF_MAP_DELETE_ELEM), SYM(BPF_MAP_GET_NEXT_KEY), SYM(BPF_PROG_LOAD), SYM(BPF_OBJ_PIN),
+    SYM(BPF_OBJ_GET), SYM(BPF_PROG_ATTACH), SYM(BPF_PROG_DETACH), {0, 0}};
+
+// Bounded append-only text; overflow truncates quietly.
+typedef struct { char *buf; size_t size, used; } text;
+
+__attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->used, t->size - t->used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        t->used = t->used + (size_t)n < t->size ? t->used + (size_t)n : t->size - 1;
+}
+
+static void put_enum(text *t, uint64_t value, const symbol *table) {
+    for (; table->name; table++)
+        if (table->value == value) {
+            put(t, "%s", table->name);
+            return;
+        }
+    put(t, "%lld", (long long)(int)value);
+}
+
+// "A|B|0x40": known bits by name, the rest in hex; 0 prints as "0".
+static void put_flags(text *t, uint64_t value, const symbol *table) {
+    const char *sep = "";
+    for (; table->name && value; table++)
+        if (table->value && (value & table->value) == table->value) {
+            put(t, "%s%s", sep, table->name);
+            value &= ~table->value;
+            sep = "|";
+        }
+    if (value || !*sep)
+        put(t, "%s0x%llx", sep, (unsigned long long)value);
+}
+
+static void put_signal(text *t, uint64_t sig) {
+    const char *name = sigabbrev_np((int)sig);
+    if (name)
+        put(t, "SIG%s", name);
+    else
+        put(t, "%d", (int)sig);
+}
+
+static void put_open_flags(text *t, uint64_t flags) {
+    static const char *const modes[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
+    put(t, "%s", modes[flags & O_ACCMODE]);
+    if (flags & ~(uint64_t)O_ACCMODE) {
+        put(t, "|");
+        put_flags(t, flags & ~(uint64_t)O_ACCMODE, open_flags);
+    }
+}
+
+// The string at addr in the caller's memory, quoted. The pid could have died and been
+// reused while we read; the notification is still pending only if it has not, so the
+// bytes are trusted only when NOTIF_ID_VALID says so afterwards.
+static void put_string(text *t, const nk_violation *v, int notify_fd, uint64_t id,
+                       uint64_t addr) {
+    char path[32], s[97];
+    snprintf(path, sizeof path, "/proc/%d/mem", v->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, s, sizeof s - 1, (off_t)addr) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0 || ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) {
+        put(t, "0x%llx", (unsigned long long)addr);
+        return;
+    }
+    s[n] = 0;
+    put(t, "\"");
+    for (char *c = s; *c; c++)
+        if (*c == '"' || *c == '\\')
+            put(t, "\\%c", *c);
+        else if (isprint((unsigned char)*c))
+            put(t, "%c", *c);
+        else
+            put(t, "\\x%02x", (unsigned char)*c);
+    put(t, strlen(s) == (size_t)n ? "\"..." : "\"");  // no NUL within what we read
+}
+
+static void put_arg(text *t, char kind, uint64_t a, const nk_violation *v, int notify_fd,
+                    uint64_t id) {
+    switch (kind) {
+    case 'd': put(t, "%d", (int)a); break;
+    case 'x': put(t, "0x%llx", (unsigned long long)a); break;
+    case 's': put_string(t, v, notify_fd, id, a); break;
+    case 'A': (int)a == AT_FDCWD ? put(t, "AT_FDCWD") : put(t, "%d", (int)a); break;
+    case 'f': put_enum(t, a, families); break;
+    case 't':
+        put_enum(t, a & 0xf, socket_types);
+        if (a & ~0xfULL) {
+            put(t, "|");
+            put_flags(t, a & ~0xfULL, socket_flags);
+        }
+        break;
+    case 'o': put_open_flags(t, a); break;
+    case 'S': put_signal(t, a); break;
+    case 'P': put_enum(t, a, ptrace_requests); break;
+    case 'U': put_flags(t, a, namespace_flags); break;
+    case 'B': put_enum(t, a, bpf_commands); break;
+    case 'C':  // the low byte is the signal the parent gets when the child exits
+        put_flags(t, a & ~(uint64_t)CSIGNAL, clone_flags);
+        if (a & CSIGNAL) {
+            put(t, "|");
+            put_signal(t, a & CSIGNAL);
+        }
+        break;
+    }
+}
+
+static const char *format_for(int nr) {
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (formats[i].nr == nr)
+            return formats[i].args;
+    return NULL;
+}
+
+static void put_call(text *t, const nk_violation *v, int notify_fd, uint64_t id) {
+    const char *format = format_for(v->syscall_nr);
+    put(t, "%s(", v->syscall_name);
+    if (format == NULL) {
+        for (int i = 0; i < nk_syscall_arg_count(v->syscall_nr); i++)
+            put(t, "%s0x%llx", i ? ", " : "", (unsigned long long)v->args[i]);
+    } else {
+        for (int i = 0; format[i]; i++) {
+            const char *sep = i ? ", " : "";
+            if (format[i] != '.') {
+                put(t, "%s", sep);
+                put_arg(t, format[i], v->args[i], v, notify_fd, id);
+            } else if (i == 0 || format[i - 1] != '.') {
+                put(t, "%s...", sep);
+            }
+        }
+    }
+    put(t, ")");
+}
+
+void nk_describe_violation(nk_violation *v, int notify_fd, uint64_t id) {
+    int x32 = v->arch == AUDIT_ARCH_X86_64 && (v->syscall_nr & __X32_SYSCALL_BIT);
+    int nr = v->syscall_nr & ~__X32_SYSCALL_BIT;
+    uint32_t arch = v->arch == AUDIT_ARCH_I386 ? SCMP_ARCH_X86 : SCMP_ARCH_X86_64;
+    char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+    if (name)
+        snprintf(v->syscall_name, sizeof v->syscall_name, "%s", name);
+    else
+        snprintf(v->syscall_name, sizeof v->syscall_name, "syscall %d", nr);
+    free(name);
+
+    text t = {v->description, sizeof v->description, 0};
+    v->description[0] = 0;
+    if (x32 || v->arch != AUDIT_ARCH_X86_64)  // arguments mean other things there
+        put(&t, "%s syscall %d (%s)", x32 ? "x32" : v->arch == AUDIT_ARCH_I386 ? "i386" : "foreign",
+            nr, v->syscall_name);
+    else
+        put_call(&t, v, notify_fd, id);
+}

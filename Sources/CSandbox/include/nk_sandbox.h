@@ -1,0 +1,101 @@
+// nk_sandbox.h: spawn a protection domain and build its seccomp filter.
+//
+// The kernel (supervisor) calls these from ONE long-lived thread. The child side of
+// nk_spawn_domain runs only raw syscalls between clone3 and execve: no malloc, no locks,
+// no libc wrappers that may take locks.
+#ifndef NK_SANDBOX_H
+#define NK_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Which namespaces to ask for (bit flags).
+enum {
+    NK_NS_USER = 1 << 0,
+    NK_NS_PID = 1 << 1,
+    NK_NS_NET = 1 << 2,
+    NK_NS_IPC = 1 << 3,
+    NK_NS_UTS = 1 << 4,
+    NK_NS_MOUNT = 1 << 5,
+    NK_NS_CGROUP = 1 << 6,
+};
+
+// What the host supports, probed once by the kernel at boot.
+typedef struct nk_host_support {
+    uint32_t namespaces;     // NK_NS_* that a child can actually get here
+    int landlock_abi;        // 0 = no Landlock, else the ABI version
+    int seccomp_notify;      // 1 if SECCOMP_RET_USER_NOTIF + NEW_LISTENER work
+    int landlock_scoped;     // 1 if LANDLOCK_SCOPE_SIGNAL / ABSTRACT_UNIX_SOCKET exist (ABI >= 6)
+} nk_host_support;
+
+int nk_probe_host(nk_host_support *out);
+
+// A compiled seccomp program (BPF bytes exported by libseccomp in the parent).
+typedef struct nk_filter {
+    void *bytes;             // struct sock_filter array, malloc'd; free with nk_filter_free
+    size_t length;           // in bytes
+    uint32_t instructions;
+    int notify;              // 1 if the default action is SECCOMP_RET_USER_NOTIF: the child
+                             // loads it with SECCOMP_FILTER_FLAG_NEW_LISTENER
+} nk_filter;
+
+// Build the allow-list filter for a domain. extra_syscalls are names the image grants
+// on top of the base allow-list. On error returns -1 and writes a message into err.
+int nk_filter_build(const char *const *extra_syscalls, int extra_count,
+                    nk_filter *out, char *err, size_t err_len);
+void nk_filter_free(nk_filter *filter);
+
+typedef struct nk_spawn_spec {
+    const char *executable;          // absolute path, executed with execveat(AT_EMPTY_PATH)
+    char *const *argv;               // NULL-terminated
+    char *const *envp;               // NULL-terminated
+    const int *keep_fds;             // fds the child keeps: dup'd to 3, 4, ... in this order
+    int keep_fd_count;               // everything else is closed
+    uint32_t namespaces;             // NK_NS_* to unshare in the child
+    uint64_t limit_address_space;    // bytes; 0 = leave as is
+    uint64_t limit_open_files;       // 0 = leave as is
+    uint64_t limit_processes;        // 0 = leave as is
+    const char *const *read_only_paths;  int read_only_count;   // Landlock grants
+    const char *const *read_write_paths; int read_write_count;
+    int use_landlock;                // 0 = skip Landlock entirely
+    const nk_filter *filter;         // NULL = no seccomp (measurement only)
+} nk_spawn_spec;
+
+enum { NK_MAX_KEEP_FDS = 64 };
+
+typedef struct nk_spawned {
+    pid_t pid;
+    int pidfd;                       // to watch for the domain's death
+    int notify_fd;                   // seccomp user-notification listener, or -1
+} nk_spawned;
+
+// Spawn a domain. Returns 0, or -1 with a message in err (the child's failure before
+// execve is reported here too, with the step that failed and its errno). On success the
+// child has already called execve; the caller owns pidfd and notify_fd and must reap the
+// child (waitid(P_PIDFD, pidfd, ..., WEXITED)). On failure nothing is left to clean up.
+// keep_fds must be < 1000 and keep_fd_count <= NK_MAX_KEEP_FDS.
+int nk_spawn_domain(const nk_spawn_spec *spec, nk_spawned *out, char *err, size_t err_len);
+
+// A syscall the filter stopped, received on a notify fd.
+typedef struct nk_violation {
+    pid_t pid;
+    int syscall_nr;
+    uint32_t arch;
+    uint64_t args[6];
+    char syscall_name[32];   // e.g. "socket" (also for x32 / i386 calls); "syscall 999" if unknown
+    char description[256];   // e.g. "socket(AF_INET, SOCK_STREAM, 0)"
+} nk_violation;
+
+// Receive one notification (blocking), fill `out`, answer the syscall with EPERM.
+// The caller then kills the domain. Returns 0, or -1 with errno set.
+int nk_violation_receive(int notify_fd, nk_violation *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

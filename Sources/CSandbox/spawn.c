@@ -1,0 +1,235 @@
+// spawn.c: the kernel's side of nk_spawn_domain.
+//
+// No fork(): the kernel is a multithreaded Swift process. clone3 without CLONE_VM gives a
+// child with a copy of this thread only, and child.c runs in it with raw syscalls alone.
+// Namespaces are requested in clone3 itself, so the child is born in them (a pid
+// namespace made by unshare would only hold the child's children).
+//
+// The two sides talk over a SOCK_SEQPACKET socketpair, the spawn channel:
+//   parent: write uid/gid maps (user namespace), then send "go"
+//   child:  set itself up, then send READY (with the seccomp listener) or FAILED
+//   child:  execveat; its end is O_CLOEXEC, so success reads as end-of-file
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const step_names[] = {
+    [NK_STEP_WAIT_GO] = "waiting for the kernel's go-ahead",
+    [NK_STEP_SIGNALS] = "resetting signal handlers",
+    [NK_STEP_PDEATHSIG] = "prctl(PR_SET_PDEATHSIG)",
+    [NK_STEP_SETSID] = "setsid",
+    [NK_STEP_OPEN_EXE] = "opening the executable",
+    [NK_STEP_RESERVE_FDS] = "moving private fds to 1000/1001",
+    [NK_STEP_KEEP_FD] = "placing kept fd",
+    [NK_STEP_CLOSE_FDS] = "closing inherited fds (close_range)",
+    [NK_STEP_RLIMIT] = "setting rlimit",
+    [NK_STEP_CAPABILITIES] = "dropping capabilities",
+    [NK_STEP_NO_NEW_PRIVS] = "prctl(PR_SET_NO_NEW_PRIVS)",
+    [NK_STEP_LANDLOCK_ABI] = "Landlock (landlock_create_ruleset version)",
+    [NK_STEP_LANDLOCK_RULESET] = "creating the Landlock ruleset",
+    [NK_STEP_LANDLOCK_EXE] = "Landlock rule for the executable",
+    [NK_STEP_LANDLOCK_READ_ONLY] = "Landlock read-only path",
+    [NK_STEP_LANDLOCK_READ_WRITE] = "Landlock read-write path",
+    [NK_STEP_LANDLOCK_RESTRICT] = "landlock_restrict_self",
+    [NK_STEP_SIGNAL_MASK] = "unblocking signals",
+    [NK_STEP_SECCOMP] = "loading the seccomp filter",
+    [NK_STEP_SEND_LISTENER] = "sending the seccomp listener to the kernel",
+    [NK_STEP_EXEC] = "execveat",
+};
+
+// The detail an indexed step needs to be understood without reading child.c.
+static void step_detail(const nk_spawn_spec *spec, const nk_child_msg *msg, char *out,
+                        size_t len) {
+    int i = msg->index;
+    out[0] = 0;
+    if (msg->step == NK_STEP_KEEP_FD && i >= 0 && i < spec->keep_fd_count)
+        snprintf(out, len, " keep_fds[%d] (fd %d)", i, spec->keep_fds[i]);
+    else if (msg->step == NK_STEP_RLIMIT)
+        snprintf(out, len, " %s", i == RLIMIT_AS       ? "RLIMIT_AS"
+                                  : i == RLIMIT_NOFILE ? "RLIMIT_NOFILE"
+                                  : i == RLIMIT_NPROC  ? "RLIMIT_NPROC"
+                                                       : "RLIMIT_CORE");
+    else if (msg->step == NK_STEP_LANDLOCK_READ_ONLY && i >= 0 && i < spec->read_only_count)
+        snprintf(out, len, " \"%s\"", spec->read_only_paths[i]);
+    else if (msg->step == NK_STEP_LANDLOCK_READ_WRITE && i >= 0 && i < spec->read_write_count)
+        snprintf(out, len, " \"%s\"", spec->read_write_paths[i]);
+    else if (msg->step == NK_STEP_SIGNALS || msg->step == NK_STEP_RESERVE_FDS)
+        snprintf(out, len, " (%s %d)", msg->step == NK_STEP_SIGNALS ? "signal" : "fd", i);
+}
+
+static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char *err,
+                        size_t err_len) {
+    if (msg->step < NK_STEP_WAIT_GO || msg->step > NK_STEP_EXEC)
+        return nk_error(err, err_len, "spawn %s: child sent a malformed report", spec->executable);
+    char detail[320];
+    step_detail(spec, msg, detail, sizeof detail);
+    return nk_error(err, err_len, "spawn %s: %s%s: %s (errno %d)", spec->executable,
+                    step_names[msg->step], detail, strerror(msg->error), msg->error);
+}
+
+static int validate(const nk_spawn_spec *spec, char *err, size_t err_len) {
+    if (spec->executable == NULL || spec->executable[0] != '/')
+        return nk_error(err, err_len, "spawn: executable must be an absolute path");
+    if (spec->argv == NULL)
+        return nk_error(err, err_len, "spawn %s: argv is NULL", spec->executable);
+    if (spec->keep_fd_count < 0 || spec->keep_fd_count > NK_MAX_KEEP_FDS)
+        return nk_error(err, err_len, "spawn %s: %d kept fds (at most %d)", spec->executable,
+                        spec->keep_fd_count, NK_MAX_KEEP_FDS);
+    for (int i = 0; i < spec->keep_fd_count; i++) {
+        int fd = spec->keep_fds[i];
+        if (fd < 0 || fd >= NK_FD_EXE || fcntl(fd, F_GETFD) < 0)
+            return nk_error(err, err_len, "spawn %s: keep_fds[%d] = %d is not an open fd below %d",
+                            spec->executable, i, fd, NK_FD_EXE);
+    }
+    if (spec->filter && (spec->filter->bytes == NULL || spec->filter->instructions == 0))
+        return nk_error(err, err_len, "spawn %s: empty seccomp filter", spec->executable);
+    return 0;
+}
+
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+// Our own uid and gid become root inside the new user namespace: the one mapping an
+// unprivileged parent may write. The child holds no capability by the time it
+// executes, so this root owns nothing but its own namespaces.
+static int write_id_maps(pid_t pid, char *err, size_t err_len) {
+    char path[64], text[64];
+    struct { const char *file; unsigned id; } maps[] = {
+        {"setgroups", 0}, {"gid_map", getegid()}, {"uid_map", geteuid()}};
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        snprintf(path, sizeof path, "/proc/%d/%s", pid, maps[i].file);
+        if (i == 0)  // gid_map may only be written by us once setgroups is denied
+            snprintf(text, sizeof text, "deny");
+        else
+            snprintf(text, sizeof text, "0 %u 1\n", maps[i].id);
+        if (write_file(path, text) != 0)
+            return nk_error(err, err_len, "writing %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+// Receives one message; an SCM_RIGHTS fd that comes with it lands in *fd.
+static ssize_t receive(int channel, nk_child_msg *msg, int *fd) {
+    struct iovec iov = {.iov_base = msg, .iov_len = sizeof *msg};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+    ssize_t n;
+    do
+        n = recvmsg(channel, &header, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&header) : NULL;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
+}
+
+// Why the child went away without a report: reap it and say how it ended.
+static int child_vanished(const nk_spawn_spec *spec, int pidfd, char *err, size_t err_len) {
+    siginfo_t info = {0};
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0)
+        return nk_error(err, err_len, "spawn %s: the child vanished before execve",
+                        spec->executable);
+    if (info.si_code == CLD_EXITED)
+        return nk_error(err, err_len, "spawn %s: the child exited with status %d before execve",
+                        spec->executable, info.si_status);
+    return nk_error(err, err_len, "spawn %s: the child was killed by signal %d before execve",
+                    spec->executable, info.si_status);
+}
+
+// Runs the parent's half of the handshake; on success the child has executed.
+static int handshake(const nk_spawn_spec *spec, int channel, nk_spawned *out, char *err,
+                     size_t err_len) {
+    if ((spec->namespaces & NK_NS_USER) && write_id_maps(out->pid, err, err_len) != 0)
+        return -1;
+    char go = 1;
+    if (send(channel, &go, 1, MSG_NOSIGNAL) != 1)
+        return child_vanished(spec, out->pidfd, err, err_len);
+    int ready = 0;
+    for (;;) {
+        nk_child_msg msg;
+        int fd = -1;
+        ssize_t n = receive(channel, &msg, &fd);
+        if (fd >= 0)
+            out->notify_fd = fd;
+        if (n < 0)
+            return nk_error(err, err_len, "spawn %s: reading the spawn channel: %s",
+                            spec->executable, strerror(errno));
+        if (n == 0)  // the child's end closed: by execveat after READY, by death before
+            return ready ? 0 : child_vanished(spec, out->pidfd, err, err_len);
+        if (n != sizeof msg)
+            return nk_error(err, err_len, "spawn %s: child sent a malformed report",
+                            spec->executable);
+        if (msg.kind == NK_MSG_FAILED)
+            return child_failed(spec, &msg, err, err_len);
+        ready = 1;
+    }
+}
+
+static void discard_child(nk_spawned *out) {
+    syscall(SYS_pidfd_send_signal, out->pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    waitid((idtype_t)P_PIDFD, (id_t)out->pidfd, &info, WEXITED);  // ECHILD if reaped already
+    close(out->pidfd);
+    if (out->notify_fd >= 0)
+        close(out->notify_fd);
+}
+
+int nk_spawn_domain(const nk_spawn_spec *spec, nk_spawned *out, char *err, size_t err_len) {
+    if (validate(spec, err, err_len) != 0)
+        return -1;
+    int ends[2];  // [0] the kernel's, [1] the child's
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
+        return nk_error(err, err_len, "spawn %s: socketpair: %s", spec->executable,
+                        strerror(errno));
+
+    // With every signal blocked in this thread, none can reach the child before it has
+    // reset the handlers it inherits from us (child.c).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd = -1;
+    struct clone_args args = {
+        .flags = CLONE_PIDFD | nk_namespace_clone_flags(spec->namespaces),
+        .pidfd = (uint64_t)(uintptr_t)&pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0)
+        nk_child_main(spec, ends[1], ends[0]);
+    int clone_error = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(ends[1]);
+    if (pid < 0) {
+        close(ends[0]);
+        return nk_error(err, err_len, "spawn %s: clone3: %s", spec->executable,
+                        strerror(clone_error));
+    }
+
+    *out = (nk_spawned){.pid = (pid_t)pid, .pidfd = pidfd, .notify_fd = -1};
+    int rc = handshake(spec, ends[0], out, err, err_len);
+    close(ends[0]);
+    if (rc != 0)
+        discard_child(out);
+    return rc;
+}

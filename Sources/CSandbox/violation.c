@@ -1,0 +1,53 @@
+// violation.c: receive one seccomp user notification, record it, refuse the call.
+//
+// The domain's thread stays stopped in the syscall until we answer. We answer EPERM and
+// the kernel kills the domain through its pidfd; the report is what the operator sees.
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static size_t at_least(size_t kernel_size, size_t our_size) {
+    return kernel_size > our_size ? kernel_size : our_size;
+}
+
+int nk_violation_receive(int notify_fd, nk_violation *out) {
+    // The running kernel's structs may be larger than this header's: allocate its sizes.
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+        return -1;
+    struct seccomp_notif *request = calloc(1, at_least(sizes.seccomp_notif, sizeof *request));
+    struct seccomp_notif_resp *response =
+        calloc(1, at_least(sizes.seccomp_notif_resp, sizeof *response));
+    int rc = -1;
+    if (request == NULL || response == NULL)
+        goto done;
+    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, request) != 0)
+        goto done;  // EINTR: retry; ENOENT: the caller died before we read it
+
+    memset(out, 0, sizeof *out);
+    out->pid = (pid_t)request->pid;
+    out->syscall_nr = request->data.nr;
+    out->arch = request->data.arch;
+    memcpy(out->args, request->data.args, sizeof out->args);
+    nk_describe_violation(out, notify_fd, request->id);
+
+    response->id = request->id;
+    response->error = -EPERM;
+    // ENOENT: the caller is already gone (killed meanwhile); the report still stands.
+    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, response) != 0 && errno != ENOENT)
+        goto done;
+    rc = 0;
+done:;
+    int saved = errno;
+    free(request);
+    free(response);
+    errno = saved;
+    return rc;
+}

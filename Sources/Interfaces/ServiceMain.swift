@@ -1,0 +1,26 @@
+// ServiceMain: the standard life of a service domain, in the binding order of LRPC:
+// join the kernel, export the interface (server exports), register with the name
+// service (the clerk's registry), tell the kernel it is ready, then serve.
+import Glibc
+import LRPC
+
+public enum ServiceMain {
+    public static func run(_ service: Service, registersWithNameService: Bool = true,
+                           beforeReady: (DomainRuntime) throws -> Void = { _ in }) -> Never {
+        let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? service.interface.name
+        do {
+            let runtime = try DomainRuntime.spawnedByKernel(name: name)
+            try runtime.export(service)
+            if registersWithNameService {
+                let names = try runtime.importInterface(NameInterface.name)
+                _ = try names.call(NameInterface.register, InterfaceName(service.interface.name))
+            }
+            try beforeReady(runtime)
+            try runtime.ready()
+            runtime.run()
+        } catch {
+            logError("\(name): cannot start: \(error)")
+            exit(1)
+        }
+    }
+}

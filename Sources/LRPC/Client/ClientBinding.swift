@@ -1,0 +1,166 @@
+// ClientBinding: the client stub of one binding. A call follows the LRPC client steps:
+//   1. dequeue a free A-stack slot
+//   2. copy the arguments, by value, onto it
+//   3. write (binding object, procedure id, slot) into a trap cell
+//   4. trap: ring the kernel's doorbell, then wait for the server's return
+// The results are copied out of the A-stack before the slot is released.
+import CNanoKernel
+import Glibc
+
+public final class ClientBinding: @unchecked Sendable {
+    public let bindingObject: BindingObject
+    public let interface: InterfaceDescriptor
+    public let astacks: AStackRegion
+    let runtime: DomainRuntime
+    /// Process-local: bit i set = A-stack slot i is free.
+    private let freeSlots: UnsafeMutablePointer<UInt32>
+    private let waitPolicy = WaitPolicy.current
+
+    init(runtime: DomainRuntime, bindingObject: BindingObject, astacks: AStackRegion, interface: InterfaceDescriptor) {
+        self.runtime = runtime
+        self.bindingObject = bindingObject
+        self.astacks = astacks
+        self.interface = interface
+        freeSlots = .allocate(capacity: 1)
+        let n = astacks.geometry.slotCount
+        freeSlots.initialize(to: n >= 32 ? UInt32.max : (1 << UInt32(n)) - 1)
+    }
+
+    deinit { freeSlots.deallocate() }
+
+    /// Call a typed procedure.
+    @inline(__always)
+    public func call<A, R>(_ procedure: Procedure<A, R>, _ arguments: A) throws(CallError) -> R {
+        try call(procedureID: procedure.id, name: procedure.name,
+                 write: { (w: inout AStackWriter) throws(CallError) in try arguments.write(to: &w) },
+                 read: { (r: inout AStackReader) throws(CallError) in try R(from: &r) })
+    }
+
+    /// Call by procedure id with explicit copy-in and copy-out; the typed call and
+    /// nkctl's generic call both end here.
+    public func call<R>(procedureID: UInt32, name: String,
+                        write: (inout AStackWriter) throws(CallError) -> Void,
+                        read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        let slotIndex = acquireSlot()
+        defer { releaseSlot(slotIndex) }
+        let slot = astacks.slot(slotIndex)
+        try copyArguments(into: slot, procedureID: procedureID, name: name, write: write)
+        try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject)
+        return try copyResults(from: slot, name: name, read: read)
+    }
+
+    // MARK: the steps
+
+    private func copyArguments(into slot: AStackSlot, procedureID: UInt32, name: String,
+                               write: (inout AStackWriter) throws(CallError) -> Void) throws(CallError) {
+        let limit = min(slot.capacity, interface.procedure(id: procedureID)?.astackSize ?? slot.capacity)
+        var writer = AStackWriter(UnsafeMutableRawBufferPointer(rebasing: slot.payload[0..<limit]))
+        do {
+            try write(&writer)
+        } catch {
+            if case .fieldTooLarge(let field, let size, let cap) = error {
+                throw .argumentsTooLarge(procedure: "\(interface.name).\(name) (\(field))", size: size, limit: cap)
+            }
+            throw error
+        }
+        nk_store_relaxed(slot.argumentLength, UInt32(writer.offset))
+        nk_store_relaxed(slot.status, 0)
+        nk_store_seq(slot.reply, ReplyState.pending.rawValue)
+    }
+
+    private func copyResults<R>(from slot: AStackSlot, name: String,
+                                read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        let length = min(Int(nk_load_acquire(slot.resultLength)), slot.capacity)
+        let status = ReplyStatus(rawValue: nk_load_relaxed(slot.status))
+        let bytes = UnsafeRawBufferPointer(rebasing: slot.payload[0..<length])
+        nk_store_relaxed(slot.reply, ReplyState.idle.rawValue)
+        switch status {
+        case .ok:
+            var reader = AStackReader(bytes)
+            return try read(&reader)
+        case .procedureFailed:
+            throw .procedureFailed(String(decoding: bytes, as: UTF8.self))
+        case .badArguments:
+            throw .malformed("server rejected the arguments of \(interface.name).\(name): \(String(decoding: bytes, as: UTF8.self))")
+        case .notImplemented, nil:
+            throw .notImplemented("\(interface.name).\(name)")
+        }
+    }
+
+    /// Steps 3 and 4: post the trap, ring the kernel, wait for the return or a refusal.
+    /// Public so tests can trap with a forged binding object or a bad slot.
+    public func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject) throws(CallError) {
+        let page = runtime.trapPage
+        let cellIndex = runtime.acquireCell()
+        defer { runtime.releaseCell(cellIndex) }
+        let cell = page.cell(cellIndex)
+        let sequence = (TrapCell.sequence(of: nk_load_relaxed(cell.state)) &+ 1) & 0xff_ffff
+        nk_store_relaxed(cell.procedure, procedureID)
+        nk_store_relaxed(cell.bindingIndex, bo.index)
+        nk_store_relaxed(cell.bindingGeneration, bo.generation)
+        nk_store64_relaxed(cell.bindingSecret, bo.secret)
+        nk_store_relaxed(cell.slot, UInt32(truncatingIfNeeded: slot))
+        nk_store_release(cell.state, TrapCell.word(sequence: sequence, .posted))
+        _ = nk_fetch_or(page.pending, 1 << UInt32(cellIndex))
+        Futex.wakeIfWaiting(page.pending, waitingFlag: page.kernelWaiting)
+        defer { nk_store_release(cell.state, TrapCell.word(sequence: sequence, .free)) }
+        let slotIndex = slot >= 0 && slot < astacks.geometry.slotCount ? slot : nil
+        try awaitReturn(slot: slotIndex.map { astacks.slot($0) }, cell: cell)
+    }
+
+    private func awaitReturn(slot: AStackSlot?, cell: TrapCell) throws(CallError) {
+        // A trap on a slot outside the binding can only end in a refusal: wait on the
+        // cell alone by watching a private word that never changes.
+        var never: UInt32 = 0
+        try withUnsafeMutablePointer(to: &never) { (neverWord) throws(CallError) in
+            let reply = slot?.reply ?? neverWord
+            let waiting = slot?.clientWaiting ?? neverWord
+            // Done when the kernel ended the trap, or accepted it and the server returned.
+            func finished(_ c: UInt32, _ r: UInt32) -> Bool {
+                cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
+            }
+            if !waitPolicy.spin(until: { finished(nk_load_acquire(cell.state), nk_load_acquire(reply)) }) {
+                while true {
+                    nk_store_seq(waiting, 1)
+                    let r = nk_load_seq(reply), c = nk_load_seq(cell.state)
+                    if finished(c, r) { break }
+                    let woke = nk_futex_wait2(reply, r, cell.state, c, 1_000_000_000)
+                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { nk_store_relaxed(waiting, 0); throw .kernelGone }
+                }
+                nk_store_relaxed(waiting, 0)
+            }
+            let c = nk_load_acquire(cell.state)
+            switch TrapCell.state(of: c) {
+            case .refused:
+                if let slot { nk_store_relaxed(slot.reply, ReplyState.idle.rawValue) }
+                throw .refused(Refusal(rawValue: nk_load_relaxed(cell.refusal)) ?? .malformedTrap)
+            case .failed:
+                if let slot { nk_store_relaxed(slot.reply, ReplyState.idle.rawValue) }
+                throw .serverDied("\(interface.name) went away before returning")
+            default:
+                break
+            }
+        }
+    }
+
+    @inline(__always)
+    private func cellEnded(_ word: UInt32) -> Bool {
+        let s = word & 0xff
+        return s == CellState.refused.rawValue || s == CellState.failed.rawValue
+    }
+
+    // MARK: A-stack slots (process-local queue)
+
+    @inline(__always)
+    func acquireSlot() -> Int {
+        while true {
+            let free = nk_load_acquire(freeSlots)
+            if free == 0 { sched_yield(); continue }
+            let bit = free.trailingZeroBitCount
+            if nk_compare_exchange(freeSlots, free, free & ~(1 << UInt32(bit))) != 0 { return bit }
+        }
+    }
+
+    @inline(__always)
+    func releaseSlot(_ i: Int) { _ = nk_fetch_or(freeSlots, 1 << UInt32(i)) }
+}

@@ -1,0 +1,197 @@
+// DomainRuntime: this domain's side of the kernel. It owns the control channel, the
+// trap page, and a control thread that answers the kernel (bind, unbind) and routes
+// replies to the threads waiting for them.
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+public final class DomainRuntime: @unchecked Sendable {
+    public let domainID: UInt32
+    public let domainName: String
+    let channel: ControlChannel
+    let trapPage: TrapPage
+    /// Process-local: bit i set = trap cell i is free.
+    private let freeCells: UnsafeMutablePointer<UInt32>
+
+    private let monitor = Monitor()
+    private var replies: [UInt32: (ControlMessage, [FileDescriptor])] = [:]
+    private var nextRequest: UInt32 = 1
+    private var exportedInterfaces: Set<String> = []
+    private var services: [String: Service] = [:]
+    private var kernelGone = false
+    /// Set by `run()`: what to do when the kernel closes the channel.
+    private var exitWhenKernelGone = false
+
+    /// The descriptor a kernel-spawned domain finds its control channel on.
+    public static let controlDescriptor: Int32 = 3
+
+    /// Join the kernel that spawned this process (control channel on fd 3).
+    public static func spawnedByKernel(name: String) throws -> DomainRuntime {
+        try DomainRuntime(channel: ControlChannel(fd: FileDescriptor(rawValue: controlDescriptor)), name: name)
+    }
+
+    /// Join a running kernel through its control socket (nkctl, tests).
+    public static func connect(socketPath: String, name: String) throws -> DomainRuntime {
+        try DomainRuntime(channel: ControlChannel.connect(path: socketPath), name: name)
+    }
+
+    init(channel: ControlChannel, name: String) throws {
+        self.channel = channel
+        try channel.send(.hello(domainName: name))
+        guard let (message, fds) = try channel.receive() else { throw CallError.kernelGone }
+        guard case .welcome(let id, let assignedName) = message else {
+            fds.forEach { try? $0.close() }
+            if case .failed(_, let text) = message { throw ControlError(text) }
+            throw ControlError("expected welcome from the kernel, got \(message)")
+        }
+        domainID = id
+        domainName = assignedName
+        trapPage = TrapPage(region: try SharedRegion(mapping: fds[0], size: TrapPage.size))
+        freeCells = .allocate(capacity: 1)
+        freeCells.initialize(to: UInt32.max)
+        OSThread.spawn(name: "nk-control") { [self] in controlLoop() }
+    }
+
+    // MARK: requests to the kernel
+
+    /// Export an interface and start accepting bindings to it.
+    public func export(_ service: Service) throws {
+        monitor.locked { services[service.interface.name] = service }
+        let (reply, _) = try request { _ in .export(service.interface) }
+        guard case .exported = reply else { throw unexpected(reply) }
+    }
+
+    /// Import an interface through the kernel: binding steps 3-6.
+    public func importInterface(_ name: String, timeoutSeconds: Double = 10) throws -> ClientBinding {
+        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds) { .importInterface(request: $0, name: name) }
+        guard case .imported(_, let bo, let geometry, let interface) = reply else { throw unexpected(reply) }
+        let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize)
+        return ClientBinding(runtime: self, bindingObject: bo,
+                             astacks: AStackRegion(region: region, geometry: geometry), interface: interface)
+    }
+
+    /// Tell the kernel this domain is up (exported and registered).
+    public func ready() throws { try channel.send(.ready) }
+
+    /// An operator request (status, bindings, shutdown); the reply is JSON text.
+    public func admin(_ command: String, argument: String = "", timeoutSeconds: Double = 10) throws -> String {
+        let (reply, _) = try request(timeoutSeconds: timeoutSeconds) {
+            .admin(request: $0, command: command, argument: argument)
+        }
+        guard case .adminReply(_, let body) = reply else { throw unexpected(reply) }
+        return body
+    }
+
+    /// Serve until the kernel goes away, then exit the process.
+    public func run() -> Never {
+        monitor.locked { exitWhenKernelGone = true }
+        _ = monitor.wait(seconds: .infinity) { kernelGone ? true : nil }
+        exit(0)
+    }
+
+    public var isKernelAlive: Bool { monitor.locked { !kernelGone } }
+
+    // MARK: the control thread
+
+    private func controlLoop() {
+        while true {
+            let received: (ControlMessage, [FileDescriptor])?
+            do { received = try channel.receive() } catch {
+                logError("control channel: \(error)")
+                received = nil
+            }
+            guard let (message, fds) = received else { break }
+            handle(message, fds)
+        }
+        let exitNow = monitor.locked { () -> Bool in
+            kernelGone = true
+            return exitWhenKernelGone
+        }
+        monitor.broadcast()
+        if exitNow { exit(0) }
+    }
+
+    private func handle(_ message: ControlMessage, _ fds: [FileDescriptor]) {
+        switch message {
+        case .bind(let binding, let client, let clientName, let iface, let geometry):
+            acceptBinding(binding, client: client, clientName: clientName, interface: iface,
+                          geometry: geometry, fds: fds)
+        case .unbind(let binding):
+            let all = monitor.locked { Array(services.values) }
+            all.forEach { $0.unbind(binding) }
+        case .exported:
+            deliver(0, message, fds)
+        case .imported(let r, _, _, _), .failed(let r, _), .adminReply(let r, _):
+            deliver(r, message, fds)
+        default:
+            logError("unexpected control message from the kernel: \(message)")
+            fds.forEach { try? $0.close() }
+        }
+    }
+
+    private func acceptBinding(_ binding: UInt32, client: UInt32, clientName: String, interface: String,
+                               geometry: AStackGeometry, fds: [FileDescriptor]) {
+        guard let service = monitor.locked({ services[interface] }) else {
+            fds.forEach { try? $0.close() }
+            try? channel.send(.bindRefused(binding: binding, reason: "interface \(interface) is not exported here"))
+            return
+        }
+        do {
+            try service.accept(binding: binding, client: client, clientName: clientName,
+                               geometry: geometry, astackFD: fds[0], recordsFD: fds[1])
+            try channel.send(.bindAccepted(binding: binding))
+        } catch {
+            try? channel.send(.bindRefused(binding: binding, reason: "\(error)"))
+        }
+    }
+
+    private func deliver(_ request: UInt32, _ message: ControlMessage, _ fds: [FileDescriptor]) {
+        monitor.locked { replies[request] = (message, fds) }
+        monitor.broadcast()
+    }
+
+    /// Send a request and wait for its reply. Requests carry an id; export replies
+    /// use id 0 (one export at a time).
+    private func request(timeoutSeconds: Double = 10, _ make: (UInt32) -> ControlMessage) throws -> (ControlMessage, [FileDescriptor]) {
+        let id: UInt32 = monitor.locked {
+            defer { nextRequest &+= 1 }
+            return nextRequest
+        }
+        let message = make(id)
+        let key: UInt32 = if case .export = message { 0 } else { id }
+        try channel.send(message)
+        let reply = monitor.wait(seconds: timeoutSeconds) { () -> (ControlMessage, [FileDescriptor])?? in
+            if let r = replies.removeValue(forKey: key) { return .some(r) }
+            return kernelGone ? .some(nil) : nil
+        }
+        guard let reply else { throw CallError.timedOut("no reply from the kernel to \(message)") }
+        guard let reply else { throw CallError.kernelGone }
+        if case .failed(_, let text) = reply.0 { throw ControlError(text) }
+        return reply
+    }
+
+    private func unexpected(_ reply: ControlMessage) -> ControlError {
+        ControlError("unexpected reply from the kernel: \(reply)")
+    }
+
+    // MARK: trap cells (process-local allocation of the shared cells)
+
+    @inline(__always)
+    func acquireCell() -> Int {
+        while true {
+            let free = nk_load_acquire(freeCells)
+            if free == 0 { sched_yield(); continue }
+            let bit = free.trailingZeroBitCount
+            if nk_compare_exchange(freeCells, free, free & ~(1 << UInt32(bit))) != 0 { return bit }
+        }
+    }
+
+    @inline(__always)
+    func releaseCell(_ i: Int) { _ = nk_fetch_or(freeCells, 1 << UInt32(i)) }
+}
+
+/// Domains log to stderr; the kernel collects it into its log.
+public func logError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}

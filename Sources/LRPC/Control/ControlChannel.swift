@@ -1,0 +1,85 @@
+// ControlChannel: one end of a SOCK_SEQPACKET connection between a domain and the
+// kernel. Each message is one packet; descriptors travel with it.
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+public final class ControlChannel: @unchecked Sendable {
+    public let fd: FileDescriptor
+    /// Big enough for an admin reply listing every domain and binding.
+    static let maximumMessage = 1 << 18
+
+    public init(fd: FileDescriptor) { self.fd = fd }
+
+    deinit { try? fd.close() }
+
+    /// A connected pair (kernel end, domain end), both close-on-exec.
+    public static func pair() throws -> (ControlChannel, FileDescriptor) {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError("socketpair")
+        }
+        return (ControlChannel(fd: FileDescriptor(rawValue: fds[0])), FileDescriptor(rawValue: fds[1]))
+    }
+
+    /// Connect to a kernel's control socket.
+    public static func connect(path: String) throws -> ControlChannel {
+        let s = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw SystemError("socket") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(s)
+            throw ControlError("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let r = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard r == 0 else {
+            let e = Errno.last
+            close(s)
+            throw SystemError("connect \(path)", e)
+        }
+        return ControlChannel(fd: FileDescriptor(rawValue: s))
+    }
+
+    public func send(_ message: ControlMessage, descriptors: [FileDescriptor] = []) throws {
+        precondition(descriptors.count == message.descriptorCount, "wrong descriptor count for \(message)")
+        let bytes = message.encoded()
+        let raw = descriptors.map(\.rawValue)
+        let sent = bytes.withUnsafeBytes { b in
+            raw.withUnsafeBufferPointer { f in
+                nk_send_with_fds(fd.rawValue, b.baseAddress, b.count, f.baseAddress, Int32(f.count))
+            }
+        }
+        guard sent == bytes.count else { throw SystemError("send control message") }
+    }
+
+    /// Receive one message. nil on orderly close. Throws on a malformed message or a
+    /// wrong number of descriptors (which are closed).
+    public func receive() throws -> (ControlMessage, [FileDescriptor])? {
+        var buffer = [UInt8](repeating: 0, count: Self.maximumMessage)
+        var fds = [Int32](repeating: -1, count: 8)
+        var fdCount: Int32 = 8
+        let n = buffer.withUnsafeMutableBytes { b in
+            nk_recv_with_fds(fd.rawValue, b.baseAddress, b.count, &fds, &fdCount)
+        }
+        if n == 0 { return nil }
+        guard n > 0 else { throw SystemError("receive control message") }
+        let descriptors = fds.prefix(Int(fdCount)).map { FileDescriptor(rawValue: $0) }
+        do {
+            let message = try ControlMessage.decode(Array(buffer.prefix(n)))
+            guard descriptors.count == message.descriptorCount else {
+                throw ControlError("control message carried \(descriptors.count) descriptors, expected \(message.descriptorCount)")
+            }
+            return (message, descriptors)
+        } catch {
+            descriptors.forEach { try? $0.close() }
+            throw error
+        }
+    }
+}

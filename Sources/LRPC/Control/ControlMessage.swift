@@ -1,0 +1,106 @@
+// The messages that travel on a domain's control channel. File descriptors (trap page,
+// A-stacks, call records) ride along as SCM_RIGHTS; which ones is fixed per message.
+public enum ControlMessage: Sendable, Equatable {
+    // A domain to the kernel.
+    case hello(domainName: String)
+    case export(InterfaceDescriptor)
+    case importInterface(request: UInt32, name: String)
+    case ready
+    case bindAccepted(binding: UInt32)
+    case bindRefused(binding: UInt32, reason: String)
+    case admin(request: UInt32, command: String, argument: String)
+
+    // The kernel to a domain.
+    /// fds: [trap page]
+    case welcome(domainID: UInt32, domainName: String)
+    case exported(interface: String)
+    /// fds: [A-stack region]
+    case imported(request: UInt32, binding: BindingObject, geometry: AStackGeometry, interface: InterfaceDescriptor)
+    /// The kernel asks a server (its clerk) to accept a binding. fds: [A-stack region, call records]
+    case bind(binding: UInt32, client: UInt32, clientName: String, interface: String, geometry: AStackGeometry)
+    case unbind(binding: UInt32)
+    case failed(request: UInt32, message: String)
+    case adminReply(request: UInt32, body: String)
+
+    /// How many descriptors must accompany this message.
+    public var descriptorCount: Int {
+        switch self {
+        case .welcome, .imported: 1
+        case .bind: 2
+        default: 0
+        }
+    }
+
+    private var tag: UInt8 {
+        switch self {
+        case .hello: 1
+        case .export: 2
+        case .importInterface: 3
+        case .ready: 4
+        case .bindAccepted: 5
+        case .bindRefused: 6
+        case .admin: 7
+        case .welcome: 101
+        case .exported: 102
+        case .imported: 103
+        case .bind: 104
+        case .unbind: 105
+        case .failed: 106
+        case .adminReply: 107
+        }
+    }
+
+    func encoded() -> [UInt8] {
+        var e = ControlEncoder()
+        e.u8(tag)
+        switch self {
+        case .hello(let name): e.string(name)
+        case .export(let iface): e.interface(iface)
+        case .importInterface(let request, let name): e.u32(request); e.string(name)
+        case .ready: break
+        case .bindAccepted(let b): e.u32(b)
+        case .bindRefused(let b, let reason): e.u32(b); e.string(reason)
+        case .admin(let request, let command, let argument): e.u32(request); e.string(command); e.string(argument)
+        case .welcome(let id, let name): e.u32(id); e.string(name)
+        case .exported(let name): e.string(name)
+        case .imported(let request, let bo, let geometry, let iface):
+            e.u32(request); e.u32(bo.index); e.u32(bo.generation); e.u64(bo.secret)
+            e.geometry(geometry); e.interface(iface)
+        case .bind(let b, let client, let clientName, let iface, let geometry):
+            e.u32(b); e.u32(client); e.string(clientName); e.string(iface); e.geometry(geometry)
+        case .unbind(let b): e.u32(b)
+        case .failed(let request, let message): e.u32(request); e.string(message)
+        case .adminReply(let request, let body): e.u32(request); e.string(body)
+        }
+        return e.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(ControlError) -> ControlMessage {
+        var d = ControlDecoder(bytes)
+        let message: ControlMessage
+        switch try d.u8() {
+        case 1: message = .hello(domainName: try d.string())
+        case 2: message = .export(try d.interface())
+        case 3: message = .importInterface(request: try d.u32(), name: try d.string())
+        case 4: message = .ready
+        case 5: message = .bindAccepted(binding: try d.u32())
+        case 6: message = .bindRefused(binding: try d.u32(), reason: try d.string())
+        case 7: message = .admin(request: try d.u32(), command: try d.string(), argument: try d.string())
+        case 101: message = .welcome(domainID: try d.u32(), domainName: try d.string())
+        case 102: message = .exported(interface: try d.string())
+        case 103:
+            let request = try d.u32()
+            let bo = BindingObject(index: try d.u32(), generation: try d.u32(), secret: try d.u64())
+            message = .imported(request: request, binding: bo, geometry: try d.geometry(), interface: try d.interface())
+        case 104:
+            message = .bind(binding: try d.u32(), client: try d.u32(), clientName: try d.string(),
+                            interface: try d.string(), geometry: try d.geometry())
+        case 105: message = .unbind(binding: try d.u32())
+        case 106: message = .failed(request: try d.u32(), message: try d.string())
+        case 107: message = .adminReply(request: try d.u32(), body: try d.string())
+        case let t: throw ControlError("unknown control message tag \(t)")
+        }
+        try d.finish()
+        return message
+    }
+}

@@ -1,0 +1,53 @@
+// SharedRegion: a sealed memfd mapped MAP_SHARED. The kernel creates every region;
+// domains receive the fd over their control channel and map it.
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+public final class SharedRegion: @unchecked Sendable {
+    public let fd: FileDescriptor
+    public let size: Int
+    public let base: UnsafeMutableRawPointer
+
+    /// Create a new sealed region (kernel side). Its bytes start zeroed.
+    public static func create(name: String, size: Int) throws -> SharedRegion {
+        let raw = nk_memfd_sealed(name, size)
+        guard raw >= 0 else { throw SystemError("memfd_create \(name)") }
+        return try SharedRegion(mapping: FileDescriptor(rawValue: raw), size: size)
+    }
+
+    /// Map a region received from the kernel; takes ownership of `fd`.
+    public init(mapping fd: FileDescriptor, size: Int) throws {
+        var st = stat()
+        guard fstat(fd.rawValue, &st) == 0 else { throw SystemError("fstat shared region") }
+        guard Int(st.st_size) >= size else {
+            throw ControlError("shared region is \(st.st_size) bytes, expected \(size)")
+        }
+        let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.rawValue, 0)
+        guard let p, p != MAP_FAILED else { throw SystemError("mmap shared region") }
+        self.fd = fd
+        self.size = size
+        self.base = p
+    }
+
+    deinit {
+        munmap(base, size)
+        try? fd.close()
+    }
+
+    /// A 32-bit word at `offset`, for atomics and futexes.
+    @inline(__always)
+    public func word(_ offset: Int) -> UnsafeMutablePointer<UInt32> {
+        (base + offset).assumingMemoryBound(to: UInt32.self)
+    }
+
+    @inline(__always)
+    public func word64(_ offset: Int) -> UnsafeMutablePointer<UInt64> {
+        (base + offset).assumingMemoryBound(to: UInt64.self)
+    }
+}
+
+/// Round `n` up to a multiple of the cache line, so shared words never share a line
+/// with a peer's words by accident.
+@inline(__always)
+public func cacheLineRounded(_ n: Int) -> Int { (n + 63) & ~63 }

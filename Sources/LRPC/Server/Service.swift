@@ -1,0 +1,157 @@
+// Service: the server side of an interface. The author registers a handler per
+// procedure; the runtime exports the procedure descriptor list to the kernel and, for
+// every binding the kernel makes, maps its A-stacks and call records and starts one
+// server thread per slot (the slot's execution stack).
+//
+//     let clock = Service(interface: "clock")
+//     clock.handle(Clock.now) { _, _ in Timestamp(...) }
+//     try runtime.export(clock)
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+/// What the kernel's call record says about a call: trusted, unlike the A-stack.
+public struct CallContext: Sendable {
+    public let callerDomain: UInt32
+    public let procedureID: UInt32
+    public let binding: UInt32
+}
+
+/// A procedure failure to report to the caller.
+public struct ProcedureFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public final class Service: @unchecked Sendable {
+    typealias Handler = (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer, CallContext) -> (ReplyStatus, Int)
+
+    public private(set) var interface: InterfaceDescriptor
+    private var handlers: [UInt32: Handler] = [:]
+    private let monitor = Monitor()
+    private var bindings: [UInt32: ServerBinding] = [:]
+    /// Calls this process served, all bindings together.
+    public let callsServed: UnsafeMutablePointer<UInt64>
+
+    public init(interface name: String) {
+        interface = InterfaceDescriptor(name: name, procedures: [])
+        callsServed = .allocate(capacity: 1)
+        callsServed.initialize(to: 0)
+    }
+
+    /// Register the body of a procedure. Declare every procedure before exporting.
+    public func handle<A, R>(_ procedure: Procedure<A, R>, _ body: @escaping (A, CallContext) throws -> R) {
+        interface = InterfaceDescriptor(name: interface.name, procedures: interface.procedures + [procedure.descriptor])
+        handlers[procedure.id] = { input, output, context in
+            // The server stub: copy the arguments out of the A-stack before use, run
+            // the procedure, copy the results in.
+            let arguments: A
+            do {
+                var reader = AStackReader(input)
+                arguments = try A(from: &reader)
+            } catch {
+                return (.badArguments, Self.writeText("\(error)", into: output))
+            }
+            do {
+                let result = try body(arguments, context)
+                var writer = AStackWriter(output)
+                try result.write(to: &writer)
+                return (.ok, writer.offset)
+            } catch {
+                return (.procedureFailed, Self.writeText("\(error)", into: output))
+            }
+        }
+    }
+
+    static func writeText(_ text: String, into output: UnsafeMutableRawBufferPointer) -> Int {
+        let bytes = Array(text.utf8.prefix(output.count))
+        output.copyBytes(from: bytes)
+        return bytes.count
+    }
+
+    // MARK: bindings (driven by the kernel through DomainRuntime)
+
+    func accept(binding: UInt32, client: UInt32, clientName: String, geometry: AStackGeometry,
+                astackFD: FileDescriptor, recordsFD: FileDescriptor) throws {
+        let astacks: SharedRegion
+        do {
+            astacks = try SharedRegion(mapping: astackFD, size: geometry.regionSize)
+        } catch {
+            try? recordsFD.close()
+            throw error
+        }
+        let records = try SharedRegion(mapping: recordsFD, size: CallRecords.size(slots: geometry.slotCount))
+        let serverBinding = ServerBinding(
+            id: binding, astacks: AStackRegion(region: astacks, geometry: geometry),
+            records: CallRecords(region: records, slotCount: geometry.slotCount))
+        monitor.locked { bindings[binding] = serverBinding }
+        for slot in 0..<geometry.slotCount {
+            OSThread.spawn(name: "nk-slot-\(binding)-\(slot)") { [self] in serve(serverBinding, slot: slot) }
+        }
+    }
+
+    func unbind(_ binding: UInt32) {
+        guard let b = monitor.locked({ bindings.removeValue(forKey: binding) }) else { return }
+        nk_store_seq(b.records.revoked, 1)
+        for slot in 0..<b.records.slotCount { Futex.wake(b.records.record(slot).sequence, count: Int32.max) }
+    }
+
+    /// One server thread per A-stack slot: wait for the kernel's upcall, run the call,
+    /// return straight to the client (the return trap is not validated).
+    private func serve(_ binding: ServerBinding, slot index: Int) {
+        let record = binding.records.record(index)
+        let slot = binding.astacks.slot(index)
+        let policy = WaitPolicy.current
+        var last = nk_load_acquire(record.sequence)
+        while true {
+            guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, policy) else { return }
+            last = sequence
+            let context = CallContext(callerDomain: nk_load_relaxed(record.callerDomain),
+                                      procedureID: nk_load_relaxed(record.procedure), binding: binding.id)
+            let (status, length) = dispatch(context, slot)
+            nk_store_relaxed(slot.status, status.rawValue)
+            nk_store_relaxed(slot.resultLength, UInt32(length))
+            _ = nk_fetch_add64(callsServed, 1)
+            // Completion for the kernel's linkage first, then the client's return.
+            nk_store_release(record.done, sequence)
+            nk_store_seq(slot.reply, ReplyState.done.rawValue)
+            Futex.wakeIfWaiting(slot.reply, waitingFlag: slot.clientWaiting)
+        }
+    }
+
+    @inline(__always)
+    private func dispatch(_ context: CallContext, _ slot: AStackSlot) -> (ReplyStatus, Int) {
+        guard let handler = handlers[context.procedureID] else { return (.notImplemented, 0) }
+        let length = min(Int(nk_load_relaxed(slot.argumentLength)), slot.capacity)
+        return handler(UnsafeRawBufferPointer(rebasing: slot.payload[0..<length]), slot.payload, context)
+    }
+
+    /// Wait until the kernel posts a new call sequence; nil once the binding is revoked.
+    @inline(__always)
+    private func awaitUpcall(_ record: CallRecord, revoked: UnsafeMutablePointer<UInt32>, after last: UInt32,
+                             _ policy: WaitPolicy) -> UInt32? {
+        let arrived = { nk_load_acquire(record.sequence) != last || nk_load_relaxed(revoked) != 0 }
+        if !policy.spin(until: arrived) {
+            while true {
+                nk_store_seq(record.serverWaiting, 1)
+                if nk_load_seq(record.sequence) != last || nk_load_seq(revoked) != 0 { break }
+                Futex.wait(record.sequence, expected: last, timeoutNanoseconds: 1_000_000_000)
+            }
+            nk_store_relaxed(record.serverWaiting, 0)
+        }
+        if nk_load_acquire(revoked) != 0 { return nil }
+        return nk_load_acquire(record.sequence)
+    }
+}
+
+/// A binding as the server sees it: its A-stacks and the kernel's call records.
+final class ServerBinding: @unchecked Sendable {
+    let id: UInt32
+    let astacks: AStackRegion
+    let records: CallRecords
+    init(id: UInt32, astacks: AStackRegion, records: CallRecords) {
+        self.id = id
+        self.astacks = astacks
+        self.records = records
+    }
+}

@@ -1,0 +1,83 @@
+// BootImage: what the kernel boots, read from a human-edited TOML file in images/.
+//
+// The model is plain data. `BootImage.load(path:)` (BootImageLoader.swift) parses
+// and validates it; every error names the file, the line and the field.
+
+/// How a domain is treated when it dies.
+public enum RestartPolicy: String, Sendable, Equatable {
+    case never
+    case onFailure = "on-failure"
+    case always
+}
+
+/// A sandbox mechanism an image can demand; boot refuses when the host lacks it.
+public enum SandboxMechanism: String, Sendable, Equatable, CaseIterable {
+    case userNamespace = "user-namespace"
+    case pidNamespace = "pid-namespace"
+    case netNamespace = "net-namespace"
+    case landlock
+    case seccompNotify = "seccomp-notify"
+}
+
+/// How far an image widens one service's sandbox, explicitly and visibly.
+public struct SandboxGrant: Sendable, Equatable {
+    public var extraSyscalls: [String] = []
+    public var readOnlyPaths: [String] = []
+    public var readWritePaths: [String] = []
+    /// Address-space limit in MiB.
+    public var memoryLimitMiB: Int = 1024
+    public var openFilesLimit: Int = 64
+    public var processesLimit: Int = 64
+    /// Measurement only: run this domain with no seccomp filter.
+    public var seccomp: Bool = true
+    public init() {}
+}
+
+/// Which transport a binding uses for its calls.
+public enum TransportKind: String, Sendable, Equatable {
+    case lrpc
+    case message
+}
+
+public struct ServiceEntry: Sendable, Equatable {
+    public var name: String
+    /// Executable name or path; a bare name is found next to nkctl.
+    public var executable: String
+    public var arguments: [String] = []
+    /// Interfaces this service exports.
+    public var provides: [String] = []
+    /// Interfaces this service may import; the kernel refuses any other.
+    public var imports: [String] = []
+    public var restart: RestartPolicy = .onFailure
+    public var sandbox = SandboxGrant()
+    /// Line of the [[service]] header, for messages.
+    public var line: Int = 0
+    public init(name: String, executable: String) {
+        self.name = name
+        self.executable = executable
+    }
+}
+
+public struct BootImage: Sendable, Equatable {
+    /// The file it was read from.
+    public var path: String
+    public var name: String
+    public var services: [ServiceEntry]
+    /// Interfaces the operator's own client domain (nkctl call) may import.
+    public var operatorImports: [String]
+    /// Transport per interface for bindings made under this image (default lrpc).
+    public var transports: [String: TransportKind]
+    /// Mechanisms the image demands from the host.
+    public var requires: [SandboxMechanism]
+
+    public init(path: String, name: String, services: [ServiceEntry],
+                operatorImports: [String], transports: [String: TransportKind] = [:],
+                requires: [SandboxMechanism] = []) {
+        self.path = path
+        self.name = name
+        self.services = services
+        self.operatorImports = operatorImports
+        self.transports = transports
+        self.requires = requires
+    }
+}

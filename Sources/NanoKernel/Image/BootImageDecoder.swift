@@ -1,0 +1,129 @@
+// BootImageDecoder: the top level of an image file — which tables it has, and what
+// [image], [operator], [[service]], [transports] and [kernel] hold.
+
+struct BootImageDecoder {
+    static let tables = ["image", "operator", "service", "transports", "kernel"]
+    static let transportKinds: [TransportKind] = [.lrpc, .message]
+
+    let path: String
+    let root: TOMLTable
+
+    func decode() throws(ImageError) -> BootImage {
+        guard !root.isEmpty else {
+            throw failure(line: 1, field: "", "the image is empty: it needs an [image] table and at least one [[service]]")
+        }
+        try rejectUnknownTables()
+        let name = try decodeImageName()
+        let operatorImports = try decodeOperatorImports()
+        let services = try decodeServices()
+        let transports = try decodeTransports()
+        let requires = try decodeRequires()
+        try ImageReferenceCheck(path: path, services: services)
+            .check(operatorImports: operatorImports, transports: transports.map(\.interface))
+        return BootImage(
+            path: path, name: name, services: services.map(\.entry),
+            operatorImports: operatorImports.map(\.value),
+            transports: Dictionary(uniqueKeysWithValues: transports.map { ($0.interface.value, $0.kind) }),
+            requires: requires)
+    }
+
+    private func failure(line: Int, field: String, _ message: String) -> ImageError {
+        ImageError(path: path, line: line, field: field, message: message)
+    }
+
+    private func rejectUnknownTables() throws(ImageError) {
+        for key in root.keys where !Self.tables.contains(key) {
+            let value = root[key]!
+            let hint = SpellingSuggestion.hint(for: key, in: Self.tables)
+            let message: String
+            if case .table = value.kind {
+                message = "unknown table [\(key)]\(hint)"
+            } else if Self.isArrayOfTables(value) {
+                message = "unknown table [[\(key)]]\(hint)"
+            } else {
+                // Keys above the first header belong to no table; usually a forgotten [image].
+                message = "unknown field '\(key)' outside any table\(hint)"
+            }
+            throw failure(line: value.line, field: "", message)
+        }
+    }
+
+    private static func isArrayOfTables(_ value: TOMLValue) -> Bool {
+        guard case .array(let elements) = value.kind, let first = elements.first else { return false }
+        if case .table = first.kind { return true }
+        return false
+    }
+
+    /// A top-level table such as [image]; nil when absent.
+    private func section(_ key: String) throws(ImageError) -> ImageSection? {
+        guard let value = root[key] else { return nil }
+        guard case .table(let table) = value.kind else {
+            throw failure(line: value.line, field: key,
+                          "expected a table [\(key)], got \(ImageSection.describe(value))")
+        }
+        return ImageSection(path: path, table: table, label: key)
+    }
+
+    private func decodeImageName() throws(ImageError) -> String {
+        guard let image = try section("image") else {
+            throw failure(line: 1, field: "image", "missing required table [image]")
+        }
+        try image.rejectUnknownKeys(allowed: ["name"])
+        return try image.requiredString("name").value
+    }
+
+    private func decodeOperatorImports() throws(ImageError) -> [Located<String>] {
+        guard let operatorSection = try section("operator") else { return [] }
+        try operatorSection.rejectUnknownKeys(allowed: ["imports"])
+        let imports = try operatorSection.strings("imports")
+        try operatorSection.rejectDuplicates(imports, "imports")
+        return imports
+    }
+
+    private func decodeServices() throws(ImageError) -> [DecodedService] {
+        guard let value = root["service"] else {
+            throw failure(line: 1, field: "service", "no services: an image needs at least one [[service]]")
+        }
+        guard case .array(let elements) = value.kind else {
+            throw failure(line: value.line, field: "service",
+                          "expected [[service]] tables (one per service), got \(ImageSection.describe(value))")
+        }
+        guard !elements.isEmpty else {
+            throw failure(line: value.line, field: "service", "no services: an image needs at least one [[service]]")
+        }
+        var services: [DecodedService] = []
+        for (index, element) in elements.enumerated() {
+            guard case .table(let table) = element.kind else {
+                throw failure(line: element.line, field: "service[\(index + 1)]",
+                              "expected a table, got \(ImageSection.describe(element))")
+            }
+            services.append(try ServiceEntryDecoder.decode(table, position: index + 1, path: path))
+        }
+        return services
+    }
+
+    /// [transports]: interface name = "lrpc" | "message".
+    private func decodeTransports() throws(ImageError) -> [(interface: Located<String>, kind: TransportKind)] {
+        guard let transports = try section("transports") else { return [] }
+        var choices: [(interface: Located<String>, kind: TransportKind)] = []
+        for interface in transports.table.keys {
+            let value = transports.table[interface]!
+            let kind = try transports.choice(value, interface, among: Self.transportKinds)
+            choices.append((Located(value: interface, line: value.line), kind))
+        }
+        return choices
+    }
+
+    /// [kernel] requires: sandbox mechanisms the host must have.
+    private func decodeRequires() throws(ImageError) -> [SandboxMechanism] {
+        guard let kernel = try section("kernel") else { return [] }
+        try kernel.rejectUnknownKeys(allowed: ["requires"])
+        let names = try kernel.strings("requires")
+        try kernel.rejectDuplicates(names, "requires")
+        var mechanisms: [SandboxMechanism] = []
+        for name in names {
+            mechanisms.append(try kernel.choice(name, "requires", among: SandboxMechanism.allCases))
+        }
+        return mechanisms
+    }
+}

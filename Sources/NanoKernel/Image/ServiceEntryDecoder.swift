@@ -1,0 +1,106 @@
+// ServiceEntryDecoder: one [[service]] table, with its [service.sandbox], into a ServiceEntry.
+//
+// Checks what one service can check about itself; what needs all services at
+// once (unique names, who provides what) is ImageReferenceCheck's job.
+
+/// A decoded service, plus where its names were written, for the cross-checks.
+struct DecodedService {
+    var entry: ServiceEntry
+    /// How messages name it: "service 'clock'", or "service[2]" while its name is unusable.
+    var label: String
+    var name: Located<String>
+    var provides: [Located<String>]
+    var imports: [Located<String>]
+}
+
+enum ServiceEntryDecoder {
+    static let fields = ["name", "executable", "arguments", "provides", "imports", "restart", "sandbox"]
+    static let sandboxFields = [
+        "extra_syscalls", "read_only", "read_write", "memory_mib", "open_files", "processes", "seccomp",
+    ]
+    static let restartPolicies: [RestartPolicy] = [.never, .onFailure, .always]
+
+    /// `position` counts from 1, as a person counts the [[service]] blocks in the file.
+    static func decode(_ table: TOMLTable, position: Int, path: String) throws(ImageError) -> DecodedService {
+        let service = ImageSection(path: path, table: table, label: label(for: table, position: position))
+        try service.rejectUnknownKeys(allowed: fields)
+        let name = try service.requiredString("name")
+        guard isServiceName(name.value) else {
+            throw service.failure("name", line: name.line,
+                                  "expected a name matching [a-z][a-z0-9-]*, got \(String(reflecting: name.value))")
+        }
+        var entry = ServiceEntry(name: name.value, executable: try service.requiredString("executable").value)
+        entry.line = table.line
+        entry.arguments = try service.strings("arguments").map(\.value)
+        let provides = try interfaceList("provides", in: service)
+        let imports = try interfaceList("imports", in: service)
+        entry.provides = provides.map(\.value)
+        entry.imports = imports.map(\.value)
+        entry.restart = try service.choice("restart", among: restartPolicies) ?? entry.restart
+        if let sandbox = try service.subsection("sandbox", label: service.label + ".sandbox") {
+            entry.sandbox = try decodeSandbox(sandbox)
+        }
+        return DecodedService(entry: entry, label: service.label, name: name, provides: provides, imports: imports)
+    }
+
+    /// Named by its name when it has a usable one: that is what the reader searches for.
+    private static func label(for table: TOMLTable, position: Int) -> String {
+        if case .string(let name)? = table["name"]?.kind, isServiceName(name) { return "service '\(name)'" }
+        return "service[\(position)]"
+    }
+
+    /// `[a-z][a-z0-9-]*`: safe in paths, process names and messages without quoting.
+    static func isServiceName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    private static func interfaceList(_ key: String, in service: ImageSection) throws(ImageError) -> [Located<String>] {
+        let interfaces = try service.strings(key)
+        for interface in interfaces where interface.value.isEmpty {
+            throw service.failure(key, line: interface.line, "interface names must not be empty")
+        }
+        try service.rejectDuplicates(interfaces, key)
+        return interfaces
+    }
+
+    // MARK: Sandbox
+
+    private static func decodeSandbox(_ sandbox: ImageSection) throws(ImageError) -> SandboxGrant {
+        try sandbox.rejectUnknownKeys(allowed: sandboxFields)
+        var grant = SandboxGrant()
+        grant.extraSyscalls = try syscallNames("extra_syscalls", in: sandbox)
+        grant.readOnlyPaths = try absolutePaths("read_only", in: sandbox)
+        grant.readWritePaths = try absolutePaths("read_write", in: sandbox)
+        grant.memoryLimitMiB = try sandbox.positiveInteger("memory_mib") ?? grant.memoryLimitMiB
+        grant.openFilesLimit = try sandbox.positiveInteger("open_files") ?? grant.openFilesLimit
+        grant.processesLimit = try sandbox.positiveInteger("processes") ?? grant.processesLimit
+        grant.seccomp = try sandbox.boolean("seccomp") ?? grant.seccomp
+        return grant
+    }
+
+    /// Landlock rules are anchored at absolute paths; a relative one would depend on the kernel's cwd.
+    private static func absolutePaths(_ key: String, in sandbox: ImageSection) throws(ImageError) -> [String] {
+        let paths = try sandbox.strings(key)
+        for path in paths where !path.value.hasPrefix("/") {
+            throw sandbox.failure(key, line: path.line, "expected an absolute path, got \(String(reflecting: path.value))")
+        }
+        return paths.map(\.value)
+    }
+
+    /// Syscall names are lower-case identifiers; catching a stray space here beats a
+    /// seccomp filter that silently allows nothing.
+    private static func syscallNames(_ key: String, in sandbox: ImageSection) throws(ImageError) -> [String] {
+        let names = try sandbox.strings(key)
+        for name in names where !isSyscallName(name.value) {
+            throw sandbox.failure(key, line: name.line,
+                                  "expected a system call name such as \"clock_nanosleep\", got \(String(reflecting: name.value))")
+        }
+        return names.map(\.value)
+    }
+
+    private static func isSyscallName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+}

@@ -1,0 +1,80 @@
+// ControlSocket: the kernel's listening Unix socket. nkctl and other operator clients
+// connect here; only the kernel's own user gets in (SO_PEERCRED).
+import CNanoKernel
+import Glibc
+import LRPC
+import SystemPackage
+
+final class ControlSocket {
+    let fd: FileDescriptor
+    let path: String
+
+    init(path: String) throws {
+        try Self.prepareDirectory(of: path)
+        if Self.isLive(path) { throw ControlError("a kernel is already running on \(path)") }
+        unlink(path)
+        let s = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw SystemError("socket") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(s)
+            throw ControlError("socket path is too long (\(bytes.count) bytes): \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, chmod(path, 0o600) == 0, listen(s, 64) == 0 else {
+            let e = Errno.last
+            close(s)
+            throw SystemError("bind \(path)", e)
+        }
+        fd = FileDescriptor(rawValue: s)
+        self.path = path
+    }
+
+    deinit {
+        try? fd.close()
+        unlink(path)
+    }
+
+    /// Accept one connection; nil (and the connection closed) if its user is not ours.
+    func accept(log: KernelLog) -> ControlChannel? {
+        let c = Glibc.accept(fd.rawValue, nil, nil)
+        guard c >= 0 else { return nil }
+        _ = nk_set_cloexec(c)
+        var uid: uid_t = 0
+        var pid: pid_t = 0
+        guard nk_peer_credentials(c, &uid, &pid) == 0, uid == getuid() else {
+            log.warning("refused control connection from uid \(uid) pid \(pid): not the kernel's user")
+            close(c)
+            return nil
+        }
+        return ControlChannel(fd: FileDescriptor(rawValue: c))
+    }
+
+    /// The runtime directory is private to the user: 0700.
+    private static func prepareDirectory(of path: String) throws {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let directory = String(path[..<slash])
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir \(directory)") }
+    }
+
+    /// Is some process accepting connections on `path` right now?
+    static func isLive(_ path: String) -> Bool {
+        guard let channel = try? ControlChannel.connect(path: path) else { return false }
+        _ = channel
+        return true
+    }
+}
+
+/// Where the kernel listens: --socket, else NK_SOCKET, else the user's runtime directory.
+public func defaultSocketPath() -> String {
+    if let s = getenv("NK_SOCKET"), s.pointee != 0 { return String(cString: s) }
+    if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
+        return String(cString: runtime) + "/nanokernel.sock"
+    }
+    return "/tmp/nanokernel-\(getuid())/kernel.sock"
+}

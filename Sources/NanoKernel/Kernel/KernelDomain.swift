@@ -1,0 +1,80 @@
+// KernelDomain: the kernel's record of one protection domain: a service process it
+// spawned, or an operator's client (nkctl) that connected to the control socket.
+import CNanoKernel
+import LRPC
+import Synchronization
+import SystemPackage
+
+public enum DomainState: String, Sendable {
+    case starting
+    case ready
+    case exited
+    case crashed
+    case stoppedBySandbox = "stopped-by-sandbox"
+    case failed
+    case stopped
+}
+
+final class KernelDomain: @unchecked Sendable {
+    enum Kind { case service, `operator` }
+
+    let id: UInt32
+    let name: String
+    let kind: Kind
+    /// The image entry a service domain was spawned from.
+    let entry: ServiceEntry?
+    let channel: ControlChannel
+    let trapPage: TrapPage
+    var pid: Int32
+    var pidfd: FileDescriptor?
+    var notifyFD: FileDescriptor?
+    var state: DomainState = .starting
+    /// "clock: stopped by sandbox: socket(AF_INET, SOCK_STREAM, 0)", or an exit status.
+    var lastEvent: String = ""
+    var restarts = 0
+    var exports: [InterfaceDescriptor] = []
+    var sandboxSummary: [String: String] = [:]
+    let startedAt = monotonicNanoseconds()
+
+    /// The bindings this domain may trap on, keyed by binding index. Locked by the
+    /// domain's trap handler on every call and by the control thread when it adds or
+    /// revokes a binding: never shared between two client domains.
+    let imports = Mutex<[UInt32: KernelBinding]>([:])
+    /// Calls served on bindings that were since revoked.
+    var retiredCallsServed: UInt64 = 0
+    /// Trap refusals (forged, stale, foreign objects, bad procedures or slots).
+    let refusals = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    var trapHandler: CallTrapHandler?
+    /// False once the channel reached end-of-file or was cut for garbage.
+    var channelOpen = true
+    /// Sent the welcome (the domain said hello).
+    var welcomed = false
+
+    init(id: UInt32, name: String, kind: Kind, entry: ServiceEntry?, channel: ControlChannel,
+         trapPage: TrapPage, pid: Int32) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.entry = entry
+        self.channel = channel
+        self.trapPage = trapPage
+        self.pid = pid
+        refusals.initialize(to: 0)
+    }
+
+    deinit { refusals.deallocate() }
+
+    var isAlive: Bool { state == .starting || state == .ready }
+
+    /// May this domain import `interface` under the image's policy?
+    func mayImport(_ interface: String, image: BootImage) -> Bool {
+        switch kind {
+        case .service: entry?.imports.contains(interface) ?? false
+        case .operator: image.operatorImports.contains(interface)
+        }
+    }
+
+    func allowedImports(image: BootImage) -> [String] {
+        kind == .service ? entry?.imports ?? [] : image.operatorImports
+    }
+}

@@ -1,0 +1,136 @@
+// nkctl: the operator's command line. `boot` runs the kernel (in this process, or
+// detached); every other command connects to a running kernel as a client domain.
+import ArgumentParser
+import Foundation
+import LRPC
+import NanoKernel
+
+@main
+struct NKCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nkctl",
+        abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Shutdown.self])
+}
+
+struct KernelOptions: ParsableArguments {
+    @Option(help: "The kernel's control socket (default: $NK_SOCKET, else your runtime directory).")
+    var socket: String?
+
+    var socketPath: String { socket ?? defaultSocketPath() }
+
+    /// Join the kernel as a client domain.
+    func connect() throws -> DomainRuntime {
+        do {
+            return try DomainRuntime.connect(socketPath: socketPath, name: "nkctl")
+        } catch {
+            throw ValidationError("cannot reach a kernel at \(socketPath): \(error)\n(start one with `nkctl boot --detach`)")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One row per domain: name, pid, state, calls served.")
+    @OptionGroup var kernel: KernelOptions
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() throws {
+        let body = try kernel.connect().admin("status")
+        if json { print(body); return }
+        let report = try JSONDecoder().decode(StatusReport.self, from: Data(body.utf8))
+        var rows = [["DOMAIN", "ID", "PID", "STATE", "CALLS", "REFUSED", "EXPORTS", "LAST EVENT"]]
+        for d in report.domains {
+            rows.append([d.name, String(d.id), String(d.pid), d.state, String(d.callsServed), String(d.refusals),
+                         d.exports.joined(separator: ","), d.lastEvent])
+        }
+        print("image \(report.image), up \(String(format: "%.1f", report.uptimeSeconds)) s")
+        printTable(rows)
+    }
+}
+
+struct Bindings: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One row per binding: client, interface, A-stacks in use.")
+    @OptionGroup var kernel: KernelOptions
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() throws {
+        let body = try kernel.connect().admin("bindings")
+        if json { print(body); return }
+        let bindings = try JSONDecoder().decode([BindingReport].self, from: Data(body.utf8))
+        var rows = [["BINDING", "CLIENT", "INTERFACE", "SERVER", "TRANSPORT", "A-STACKS", "IN USE", "CALLS"]]
+        for b in bindings {
+            rows.append([String(b.binding), b.client, b.interface, b.server, b.transport,
+                         "\(b.astacks)x\(b.astackBytes)B", String(b.astacksInUse), String(b.calls)])
+        }
+        printTable(rows)
+    }
+}
+
+struct Call: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Call a procedure over LRPC from nkctl's own client domain.",
+        discussion: "Example: nkctl call clock.now; nkctl call bench.add 2 3")
+    @OptionGroup var kernel: KernelOptions
+    @Flag(help: "Machine-readable output.") var json = false
+    @Argument(help: "INTERFACE.PROCEDURE") var target: String
+    @Argument(parsing: .captureForPassthrough, help: "The procedure's arguments, in order.") var arguments: [String] = []
+
+    func run() throws {
+        let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("expected INTERFACE.PROCEDURE, got '\(target)'") }
+        let runtime = try kernel.connect()
+        let binding: ClientBinding
+        do { binding = try runtime.importInterface(parts[0]) } catch { throw ValidationError("\(error)") }
+        guard let procedure = binding.interface.procedure(named: parts[1]) else {
+            let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
+            throw ValidationError("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
+        }
+        let call = GenericCall(interface: binding.interface, procedure: procedure)
+        let values: [String]
+        do { values = try call.parse(arguments) } catch { throw ValidationError("\(error)") }
+        let results: [(String, ResultValue)]
+        do {
+            results = try binding.call(procedureID: procedure.id, name: procedure.name,
+                                       write: { (w: inout AStackWriter) throws(CallError) in try call.write(values, to: &w) },
+                                       read: { (r: inout AStackReader) throws(CallError) in try call.read(&r) })
+        } catch {
+            throw CallFailed(message: "\(target): \(error)")
+        }
+        if json {
+            print("{" + results.map { "\(jsonString($0.0)): \($0.1.json)" }.joined(separator: ", ") + "}")
+        } else if results.isEmpty {
+            print("ok")
+        } else {
+            for (name, value) in results { print("\(name): \(value.plain)") }
+        }
+    }
+}
+
+struct CallFailed: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+struct Shutdown: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop every domain, then the kernel.")
+    @OptionGroup var kernel: KernelOptions
+
+    func run() throws {
+        let runtime = try kernel.connect()
+        _ = try runtime.admin("shutdown")
+        // Wait until the kernel has let go of the socket.
+        for _ in 0..<100 where runtime.isKernelAlive { usleep(50_000) }
+        print(runtime.isKernelAlive ? "kernel still stopping" : "kernel stopped")
+    }
+}
+
+func printTable(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+    for row in rows {
+        let cells = row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }
+        print(cells.joined(separator: "  "))
+    }
+}
