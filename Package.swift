@@ -52,6 +52,8 @@ let package = Package(
         service("nk-bench", folder: "bench"),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "LRPC", "Interfaces"]),
+            dependencies: ["NanoKernel", "LRPC", "Interfaces"],
+            // Tests share plain state with threads they start and join themselves.
+            swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

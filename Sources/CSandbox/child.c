@@ -188,12 +188,14 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
     move_fd((int)exe, NK_FD_EXE, channel);
     place_kept_fds(spec, channel);
 
-    set_limits(spec, channel);
     drop_capabilities(channel);
     if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         nk_child_fail(channel, NK_STEP_NO_NEW_PRIVS, 0, errno);
     if (spec->use_landlock)
         nk_child_landlock(spec, NK_FD_EXE, channel);
+    // After Landlock, whose ruleset and path fds could exceed a small RLIMIT_NOFILE.
+    // Lowering a limit needs no capability. The listener is the last fd we create.
+    set_limits(spec, channel);
     unblock_signals(channel);
 
     int listener = spec->filter ? load_filter(spec->filter, channel) : -1;

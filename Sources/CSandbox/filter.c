@@ -8,11 +8,10 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <asm/prctl.h>
 #include <linux/filter.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +33,11 @@ static const int always_allowed[] = {
     SCMP_SYS(sched_setaffinity), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
     // Signals. tgkill is how glibc's raise() and pthread_kill() work; it cannot be held
-    // to the caller's own pid here (the pid is unknown when the filter is built). Where
-    // Landlock has LANDLOCK_SCOPE_SIGNAL (ABI >= 6) the kernel refuses a signal to any
-    // process outside the domain. kill and tkill stay refused.
+    // to the caller's own pid here (the pid is unknown when the filter is built). What
+    // keeps it off other processes: LANDLOCK_SCOPE_SIGNAL (Landlock ABI >= 6) refuses a
+    // signal to any process outside the domain, and in a pid namespace the domain sees
+    // no other pid. With neither, it can signal any process of the same uid. kill and
+    // tkill stay refused.
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
     SCMP_SYS(sigaltstack), SCMP_SYS(tgkill),
     // Time.
@@ -70,8 +71,11 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned count
 
 // Allowed only with the arguments that keep the call inside the domain.
 static int add_conditional_rules(scmp_filter_ctx ctx, char *err, size_t err_len) {
-    // clone: new threads only (CLONE_THREAD set); a new process is refused.
-    struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+    // clone: new threads only (CLONE_THREAD set), never in new namespaces (which would
+    // need capabilities the domain lacks anyway); a new process is refused.
+    const uint64_t checked = CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                             CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+    struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, checked, CLONE_THREAD);
     if (add_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &thread, err, err_len) != 0)
         return -1;
     // clone3 takes its flags in memory, out of the filter's sight: answer ENOSYS, and
@@ -115,7 +119,8 @@ static int add_conditional_rules(scmp_filter_ctx ctx, char *err, size_t err_len)
 // outright would silently widen it (or, for clone3, be silently ignored): refuse.
 static int is_conditional(int nr) {
     return nr == SCMP_SYS(clone) || nr == SCMP_SYS(clone3) || nr == SCMP_SYS(fcntl) ||
-           nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(arch_prctl) || nr == SCMP_SYS(prlimit64) || nr == SCMP_SYS(prctl) || nr == SCMP_SYS(execveat);
+           nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(arch_prctl) || nr == SCMP_SYS(prctl) ||
+           nr == SCMP_SYS(prlimit64) || nr == SCMP_SYS(execveat);
 }
 
 static int add_extra_syscalls(scmp_filter_ctx ctx, const char *const *names, int count,
@@ -150,6 +155,11 @@ static int export_program(scmp_filter_ctx ctx, nk_filter *out, char *err, size_t
                         strerror(rc != 0 ? -rc : errno));
     }
     close(fd);
+    if ((size_t)size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        free(bytes);
+        return nk_error(err, err_len, "seccomp program has %zu instructions (the kernel takes %d)",
+                        (size_t)size / sizeof(struct sock_filter), BPF_MAXINSNS);
+    }
     out->bytes = bytes;
     out->length = (size_t)size;
     out->instructions = (uint32_t)((size_t)size / sizeof(struct sock_filter));

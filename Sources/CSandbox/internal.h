@@ -20,15 +20,14 @@ enum {
 // Child steps, in the order the child runs them; reported to the parent on failure.
 enum nk_step {
     NK_STEP_WAIT_GO = 1,
-    NK_STEP_SIGNALS,
+    NK_STEP_SIGNALS,              // index = signal number
     NK_STEP_PDEATHSIG,
     NK_STEP_SETSID,
     NK_STEP_OPEN_EXE,
-    NK_STEP_RESERVE_FDS,
-    NK_STEP_KEEP_FD,           // index = position in keep_fds
+    NK_STEP_RESERVE_FDS,          // index = the fixed fd number
+    NK_STEP_KEEP_FD,              // index = position in keep_fds
     NK_STEP_CLOSE_FDS,
-    NK_STEP_RLIMIT,            // index = RLIMIT_* resource
-    NK_STEP_CAPABILITIES,
+    NK_STEP_CAPABILITIES,         // index: 0 bounding set, 1 ambient set, 2 capset
     NK_STEP_NO_NEW_PRIVS,
     NK_STEP_LANDLOCK_ABI,
     NK_STEP_LANDLOCK_RULESET,
@@ -36,6 +35,7 @@ enum nk_step {
     NK_STEP_LANDLOCK_READ_ONLY,   // index = position in read_only_paths
     NK_STEP_LANDLOCK_READ_WRITE,  // index = position in read_write_paths
     NK_STEP_LANDLOCK_RESTRICT,
+    NK_STEP_RLIMIT,               // index = RLIMIT_* resource
     NK_STEP_SIGNAL_MASK,
     NK_STEP_SECCOMP,
     NK_STEP_SEND_LISTENER,

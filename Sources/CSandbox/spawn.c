@@ -31,7 +31,6 @@ static const char *const step_names[] = {
     [NK_STEP_RESERVE_FDS] = "moving private fds to 1000/1001",
     [NK_STEP_KEEP_FD] = "placing kept fd",
     [NK_STEP_CLOSE_FDS] = "closing inherited fds (close_range)",
-    [NK_STEP_RLIMIT] = "setting rlimit",
     [NK_STEP_CAPABILITIES] = "dropping capabilities",
     [NK_STEP_NO_NEW_PRIVS] = "prctl(PR_SET_NO_NEW_PRIVS)",
     [NK_STEP_LANDLOCK_ABI] = "Landlock (landlock_create_ruleset version)",
@@ -40,6 +39,7 @@ static const char *const step_names[] = {
     [NK_STEP_LANDLOCK_READ_ONLY] = "Landlock read-only path",
     [NK_STEP_LANDLOCK_READ_WRITE] = "Landlock read-write path",
     [NK_STEP_LANDLOCK_RESTRICT] = "landlock_restrict_self",
+    [NK_STEP_RLIMIT] = "setting rlimit",
     [NK_STEP_SIGNAL_MASK] = "unblocking signals",
     [NK_STEP_SECCOMP] = "loading the seccomp filter",
     [NK_STEP_SEND_LISTENER] = "sending the seccomp listener to the kernel",
@@ -62,6 +62,8 @@ static void step_detail(const nk_spawn_spec *spec, const nk_child_msg *msg, char
         snprintf(out, len, " \"%s\"", spec->read_only_paths[i]);
     else if (msg->step == NK_STEP_LANDLOCK_READ_WRITE && i >= 0 && i < spec->read_write_count)
         snprintf(out, len, " \"%s\"", spec->read_write_paths[i]);
+    else if (msg->step == NK_STEP_CAPABILITIES)
+        snprintf(out, len, " (%s)", i == 0 ? "bounding set" : i == 1 ? "ambient set" : "capset");
     else if (msg->step == NK_STEP_SIGNALS || msg->step == NK_STEP_RESERVE_FDS)
         snprintf(out, len, " (%s %d)", msg->step == NK_STEP_SIGNALS ? "signal" : "fd", i);
 }
@@ -72,8 +74,11 @@ static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char
         return nk_error(err, err_len, "spawn %s: child sent a malformed report", spec->executable);
     char detail[320];
     step_detail(spec, msg, detail, sizeof detail);
-    return nk_error(err, err_len, "spawn %s: %s%s: %s (errno %d)", spec->executable,
-                    step_names[msg->step], detail, strerror(msg->error), msg->error);
+    // The one confusing case: a #! script's interpreter cannot reopen an O_CLOEXEC fd.
+    const char *hint = msg->step == NK_STEP_EXEC && msg->error == ENOENT
+                           ? " (domains must be ELF executables, not scripts)" : "";
+    return nk_error(err, err_len, "spawn %s: %s%s: %s (errno %d)%s", spec->executable,
+                    step_names[msg->step], detail, strerror(msg->error), msg->error, hint);
 }
 
 static int validate(const nk_spawn_spec *spec, char *err, size_t err_len) {
@@ -90,6 +95,11 @@ static int validate(const nk_spawn_spec *spec, char *err, size_t err_len) {
             return nk_error(err, err_len, "spawn %s: keep_fds[%d] = %d is not an open fd below %d",
                             spec->executable, i, fd, NK_FD_EXE);
     }
+    // 0-2, the kept fds and, while spawning, the seccomp listener must fit.
+    if (spec->limit_open_files && spec->limit_open_files < 4 + (uint64_t)spec->keep_fd_count)
+        return nk_error(err, err_len, "spawn %s: limit_open_files %llu is below the %d fds a "
+                        "domain starts with", spec->executable,
+                        (unsigned long long)spec->limit_open_files, 4 + spec->keep_fd_count);
     if (spec->filter && (spec->filter->bytes == NULL || spec->filter->instructions == 0))
         return nk_error(err, err_len, "spawn %s: empty seccomp filter", spec->executable);
     return 0;
@@ -109,7 +119,7 @@ static int write_file(const char *path, const char *text) {
 // Our own uid and gid become root inside the new user namespace: the one mapping an
 // unprivileged parent may write. The child holds no capability by the time it
 // executes, so this root owns nothing but its own namespaces.
-static int write_id_maps(pid_t pid, char *err, size_t err_len) {
+static int write_id_maps(const nk_spawn_spec *spec, pid_t pid, char *err, size_t err_len) {
     char path[64], text[64];
     struct { const char *file; unsigned id; } maps[] = {
         {"setgroups", 0}, {"gid_map", getegid()}, {"uid_map", geteuid()}};
@@ -120,7 +130,8 @@ static int write_id_maps(pid_t pid, char *err, size_t err_len) {
         else
             snprintf(text, sizeof text, "0 %u 1\n", maps[i].id);
         if (write_file(path, text) != 0)
-            return nk_error(err, err_len, "writing %s: %s", path, strerror(errno));
+            return nk_error(err, err_len, "spawn %s: writing %s: %s", spec->executable, path,
+                            strerror(errno));
     }
     return 0;
 }
@@ -160,11 +171,14 @@ static int child_vanished(const nk_spawn_spec *spec, int pidfd, char *err, size_
 // Runs the parent's half of the handshake; on success the child has executed.
 static int handshake(const nk_spawn_spec *spec, int channel, nk_spawned *out, char *err,
                      size_t err_len) {
-    if ((spec->namespaces & NK_NS_USER) && write_id_maps(out->pid, err, err_len) != 0)
+    if ((spec->namespaces & NK_NS_USER) && write_id_maps(spec, out->pid, err, err_len) != 0)
         return -1;
+    // EPIPE: the child is gone already (it may have failed before waiting for us); the
+    // loop below reads its report or the end-of-file.
     char go = 1;
-    if (send(channel, &go, 1, MSG_NOSIGNAL) != 1)
-        return child_vanished(spec, out->pidfd, err, err_len);
+    if (send(channel, &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
+        return nk_error(err, err_len, "spawn %s: sending go to the child: %s",
+                        spec->executable, strerror(errno));
     int ready = 0;
     for (;;) {
         nk_child_msg msg;

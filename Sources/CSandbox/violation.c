@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,7 +18,23 @@ static size_t at_least(size_t kernel_size, size_t our_size) {
     return kernel_size > our_size ? kernel_size : our_size;
 }
 
+// Waits for a notification. Once the domain is gone the fd polls as POLLHUP: recent
+// kernels then fail RECV with ENOENT, older ones block in it forever. Poll first, so
+// every kernel answers ENOENT and the kernel's event loop never hangs on a dead domain.
+static int wait_for_notification(int notify_fd) {
+    struct pollfd p = {.fd = notify_fd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0)
+        return -1;
+    if (!(p.revents & POLLIN)) {
+        errno = p.revents & POLLNVAL ? EBADF : ENOENT;
+        return -1;
+    }
+    return 0;
+}
+
 int nk_violation_receive(int notify_fd, nk_violation *out) {
+    if (wait_for_notification(notify_fd) != 0)
+        return -1;
     // The running kernel's structs may be larger than this header's: allocate its sizes.
     struct seccomp_notif_sizes sizes;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
@@ -29,7 +46,7 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
     if (request == NULL || response == NULL)
         goto done;
     if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, request) != 0)
-        goto done;  // EINTR: retry; ENOENT: the caller died before we read it
+        goto done;  // EINTR: retry; ENOENT: the domain died before we read it
 
     memset(out, 0, sizeof *out);
     out->pid = (pid_t)request->pid;
@@ -40,7 +57,7 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
 
     response->id = request->id;
     response->error = -EPERM;
-    // ENOENT: the caller is already gone (killed meanwhile); the report still stands.
+    // ENOENT: the domain is already gone (killed meanwhile); the report still stands.
     if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, response) != 0 && errno != ENOENT)
         goto done;
     rc = 0;

@@ -10,7 +10,11 @@ public enum BenchInterface {
     public static let bigIn = Procedure<BoundedBytes<200>, Empty>(id: 2, name: "bigIn", simultaneousCalls: 8)
     public static let bigInOut = Procedure<BoundedBytes<200>, BoundedBytes<200>>(id: 3, name: "bigInOut", simultaneousCalls: 8)
 
-    public static let all: [ProcedureDescriptor] = [null.descriptor, add.descriptor, bigIn.descriptor, bigInOut.descriptor]
+    /// Holds its A-stack slot for the given milliseconds: makes a call in flight
+    /// observable (`nkctl bindings` shows the A-stack in use; tests trap on a busy slot).
+    public static let hold = Procedure<UInt32, Empty>(id: 4, name: "hold", simultaneousCalls: 8)
+
+    public static let all: [ProcedureDescriptor] = [null.descriptor, add.descriptor, bigIn.descriptor, bigInOut.descriptor, hold.descriptor]
 }
 
 /// Two 4-byte integers in.

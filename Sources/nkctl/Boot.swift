@@ -17,7 +17,7 @@ struct Boot: ParsableCommand {
     func run() throws {
         let imagePath = try image ?? Self.defaultImage()
         let bootImage: BootImage
-        do { bootImage = try BootImage.load(path: imagePath) } catch { throw ValidationError("\(error)") }
+        do { bootImage = try BootImage.load(path: imagePath) } catch { throw CommandFailed("\(error)") }
         if detach { return try runDetached(imagePath) }
         let readyFD = readyFd
         let kernelInstance: Kernel
@@ -33,7 +33,7 @@ struct Boot: ParsableCommand {
             }
         } catch {
             if let fd = readyFD { _ = "failed \(error)\n".withCString { write(fd, $0, strlen($0)) } }
-            throw CallFailed(message: "boot failed: \(error)")
+            throw CommandFailed("boot failed: \(error)")
         }
         kernelInstance.run()
     }
@@ -58,7 +58,7 @@ struct Boot: ParsableCommand {
         let logPath = socketPath + ".log"
         let started = monotonicNanoseconds()
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw CallFailed(message: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&fds) == 0 else { throw CommandFailed("pipe: \(String(cString: strerror(errno)))") }
         let executable = currentExecutablePath()
         try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path,
                                                  withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -79,7 +79,7 @@ struct Boot: ParsableCommand {
             posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         }
         close(fds[1])
-        guard status == 0 else { throw CallFailed(message: "cannot start the kernel: \(String(cString: strerror(status)))") }
+        guard status == 0 else { throw CommandFailed("cannot start the kernel: \(String(cString: strerror(status)))") }
         let verdict = readLine(fd: fds[0], timeoutSeconds: 30)
         close(fds[0])
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
@@ -87,7 +87,7 @@ struct Boot: ParsableCommand {
             print("kernel pid \(pid) on \(socketPath); log \(logPath)")
             print(String(verdict.dropFirst(6)) + String(format: " (boot --detach returned after %.3f s)", seconds))
         } else {
-            throw CallFailed(message: "boot failed: \(verdict.map { String($0.dropFirst(7)) } ?? "no answer from the kernel in 30 s") (log: \(logPath))")
+            throw CommandFailed("boot failed: \(verdict.map { String($0.dropFirst(7)) } ?? "no answer from the kernel in 30 s") (log: \(logPath))")
         }
     }
 }

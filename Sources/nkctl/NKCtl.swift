@@ -7,10 +7,26 @@ import NanoKernel
 
 @main
 struct NKCtl: ParsableCommand {
+    /// Print our own errors plainly (ArgumentParser would append an unrelated usage line).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailed {
+            FileHandle.standardError.write(Data("nkctl: \(failure)\n".utf8))
+            Foundation.exit(1)
+        } catch let failure as UsageFailure {
+            FileHandle.standardError.write(Data("nkctl: \(failure)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "nkctl",
         abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
-        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Shutdown.self])
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Shutdown.self, Bench.self])
 }
 
 struct KernelOptions: ParsableArguments {
@@ -24,7 +40,7 @@ struct KernelOptions: ParsableArguments {
         do {
             return try DomainRuntime.connect(socketPath: socketPath, name: "nkctl")
         } catch {
-            throw ValidationError("cannot reach a kernel at \(socketPath): \(error)\n(start one with `nkctl boot --detach`)")
+            throw CommandFailed("cannot reach a kernel at \(socketPath): \(error)\n(start one with `nkctl boot --detach`)")
         }
     }
 }
@@ -73,28 +89,31 @@ struct Call: ParsableCommand {
     @OptionGroup var kernel: KernelOptions
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "INTERFACE.PROCEDURE") var target: String
+    /// Passthrough, so negative numbers stay arguments; `--json` is still honoured.
     @Argument(parsing: .captureForPassthrough, help: "The procedure's arguments, in order.") var arguments: [String] = []
 
     func run() throws {
+        let json = self.json || arguments.contains("--json")
+        let arguments = self.arguments.filter { $0 != "--json" }
         let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw ValidationError("expected INTERFACE.PROCEDURE, got '\(target)'") }
+        guard parts.count == 2 else { throw UsageFailure("expected INTERFACE.PROCEDURE, got '\(target)'") }
         let runtime = try kernel.connect()
         let binding: ClientBinding
-        do { binding = try runtime.importInterface(parts[0]) } catch { throw ValidationError("\(error)") }
+        do { binding = try runtime.importInterface(parts[0]) } catch { throw CommandFailed("\(error)") }
         guard let procedure = binding.interface.procedure(named: parts[1]) else {
             let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
-            throw ValidationError("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
+            throw UsageFailure("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
         }
         let call = GenericCall(interface: binding.interface, procedure: procedure)
         let values: [String]
-        do { values = try call.parse(arguments) } catch { throw ValidationError("\(error)") }
+        do { values = try call.parse(arguments) } catch { throw UsageFailure("\(error)") }
         let results: [(String, ResultValue)]
         do {
             results = try binding.call(procedureID: procedure.id, name: procedure.name,
                                        write: { (w: inout AStackWriter) throws(CallError) in try call.write(values, to: &w) },
                                        read: { (r: inout AStackReader) throws(CallError) in try call.read(&r) })
         } catch {
-            throw CallFailed(message: "\(target): \(error)")
+            throw CommandFailed("\(target): \(error)")
         }
         if json {
             print("{" + results.map { "\(jsonString($0.0)): \($0.1.json)" }.joined(separator: ", ") + "}")
@@ -106,9 +125,16 @@ struct Call: ParsableCommand {
     }
 }
 
-struct CallFailed: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// A command that ran and failed: exit status 1, the message on stderr.
+struct CommandFailed: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Wrong or missing arguments: exit status 2.
+struct UsageFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
 
 struct Shutdown: ParsableCommand {

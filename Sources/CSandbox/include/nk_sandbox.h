@@ -27,13 +27,14 @@ enum {
 
 // What the host supports, probed once by the kernel at boot.
 typedef struct nk_host_support {
-    uint32_t namespaces;     // NK_NS_* that a child can actually get here
+    uint32_t namespaces;     // NK_NS_* that a child can actually get here (each tried
+                             // together with NK_NS_USER when that works: ask for them so)
     int landlock_abi;        // 0 = no Landlock, else the ABI version
     int seccomp_notify;      // 1 if SECCOMP_RET_USER_NOTIF + NEW_LISTENER work
     int landlock_scoped;     // 1 if LANDLOCK_SCOPE_SIGNAL / ABSTRACT_UNIX_SOCKET exist (ABI >= 6)
 } nk_host_support;
 
-int nk_probe_host(nk_host_support *out);
+int nk_probe_host(nk_host_support *out);  // always returns 0
 
 // A compiled seccomp program (BPF bytes exported by libseccomp in the parent).
 typedef struct nk_filter {
@@ -45,7 +46,10 @@ typedef struct nk_filter {
 } nk_filter;
 
 // Build the allow-list filter for a domain. extra_syscalls are names the image grants
-// on top of the base allow-list. On error returns -1 and writes a message into err.
+// on top of the base allow-list (filter.c lists it). On error returns -1 and writes a
+// message into err (an unknown name is named; so is a call the base list only allows
+// with checked arguments: clone, clone3, fcntl, ioctl, arch_prctl, prctl, prlimit64,
+// execveat).
 int nk_filter_build(const char *const *extra_syscalls, int extra_count,
                     nk_filter *out, char *err, size_t err_len);
 void nk_filter_free(nk_filter *filter);
@@ -55,14 +59,14 @@ typedef struct nk_spawn_spec {
     char *const *argv;               // NULL-terminated
     char *const *envp;               // NULL-terminated
     const int *keep_fds;             // fds the child keeps: dup'd to 3, 4, ... in this order
-    int keep_fd_count;               // everything else is closed
-    uint32_t namespaces;             // NK_NS_* to unshare in the child
-    uint64_t limit_address_space;    // bytes; 0 = leave as is
+    int keep_fd_count;               // everything else but 0, 1, 2 is closed
+    uint32_t namespaces;             // NK_NS_* the child is created in (clone3 flags)
+    uint64_t limit_address_space;    // bytes; 0 = leave as is (limits only ever lower)
     uint64_t limit_open_files;       // 0 = leave as is
     uint64_t limit_processes;        // 0 = leave as is
     const char *const *read_only_paths;  int read_only_count;   // Landlock grants
     const char *const *read_write_paths; int read_write_count;
-    int use_landlock;                // 0 = skip Landlock entirely
+    int use_landlock;                // 0 = skip Landlock entirely; else it is required
     const nk_filter *filter;         // NULL = no seccomp (measurement only)
 } nk_spawn_spec;
 
@@ -78,7 +82,8 @@ typedef struct nk_spawned {
 // execve is reported here too, with the step that failed and its errno). On success the
 // child has already called execve; the caller owns pidfd and notify_fd and must reap the
 // child (waitid(P_PIDFD, pidfd, ..., WEXITED)). On failure nothing is left to clean up.
-// keep_fds must be < 1000 and keep_fd_count <= NK_MAX_KEEP_FDS.
+// keep_fds must be < 1000 (the child parks private fds on 1000 and 1001 until execve)
+// and keep_fd_count <= NK_MAX_KEEP_FDS. The domain dies when the calling thread exits.
 int nk_spawn_domain(const nk_spawn_spec *spec, nk_spawned *out, char *err, size_t err_len);
 
 // A syscall the filter stopped, received on a notify fd.
@@ -92,7 +97,8 @@ typedef struct nk_violation {
 } nk_violation;
 
 // Receive one notification (blocking), fill `out`, answer the syscall with EPERM.
-// The caller then kills the domain. Returns 0, or -1 with errno set.
+// The caller then kills the domain. Returns 0, or -1 with errno set (EINTR: try again;
+// ENOENT: the domain died before its report was read).
 int nk_violation_receive(int notify_fd, nk_violation *out);
 
 #ifdef __cplusplus

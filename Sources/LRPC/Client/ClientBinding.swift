@@ -15,6 +15,10 @@ public final class ClientBinding: @unchecked Sendable {
     /// Process-local: bit i set = A-stack slot i is free.
     private let freeSlots: UnsafeMutablePointer<UInt32>
     private let waitPolicy = WaitPolicy.current
+    /// Give up on a call after this long (nil: wait while the kernel lives). A call that
+    /// times out leaves its A-stack slot to the server; tests use this so a hung peer
+    /// fails instead of hanging.
+    public var callTimeoutSeconds: Double?
 
     init(runtime: DomainRuntime, bindingObject: BindingObject, astacks: AStackRegion, interface: InterfaceDescriptor) {
         self.runtime = runtime
@@ -120,12 +124,17 @@ public final class ClientBinding: @unchecked Sendable {
                 cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
             }
             if !waitPolicy.spin(until: { finished(nk_load_acquire(cell.state), nk_load_acquire(reply)) }) {
+                let deadline = callTimeoutSeconds.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
                 while true {
                     nk_store_seq(waiting, 1)
                     let r = nk_load_seq(reply), c = nk_load_seq(cell.state)
                     if finished(c, r) { break }
-                    let woke = nk_futex_wait2(reply, r, cell.state, c, 1_000_000_000)
+                    let woke = nk_futex_wait2(reply, r, cell.state, c, 200_000_000)
                     if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { nk_store_relaxed(waiting, 0); throw .kernelGone }
+                    if let deadline, monotonicNanoseconds() > deadline {
+                        nk_store_relaxed(waiting, 0)
+                        throw .timedOut("\(interface.name): no return within \(callTimeoutSeconds!) s")
+                    }
                 }
                 nk_store_relaxed(waiting, 0)
             }

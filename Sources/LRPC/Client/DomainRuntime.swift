@@ -91,6 +91,11 @@ public final class DomainRuntime: @unchecked Sendable {
 
     public var isKernelAlive: Bool { monitor.locked { !kernelGone } }
 
+    /// Leave the kernel: it revokes this domain's bindings.
+    public func close() {
+        _ = Glibc.shutdown(channel.fd.rawValue, Int32(SHUT_RDWR))
+    }
+
     // MARK: the control thread
 
     private func controlLoop() {

@@ -102,7 +102,9 @@ public final class Service: @unchecked Sendable {
         let record = binding.records.record(index)
         let slot = binding.astacks.slot(index)
         let policy = WaitPolicy.current
-        var last = nk_load_acquire(record.sequence)
+        // Every binding starts at sequence 0. Reading the word here instead would miss
+        // a call the kernel upcalled before this thread first ran.
+        var last: UInt32 = 0
         while true {
             guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, policy) else { return }
             last = sequence

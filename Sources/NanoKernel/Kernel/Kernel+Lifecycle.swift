@@ -92,6 +92,8 @@ extension Kernel {
             domain.notifyFD = nil
             return
         }
+        // The refused thread may try again before the kill lands: the first report is the one.
+        guard domain.state != .stoppedBySandbox else { return }
         let description = withUnsafeBytes(of: violation.description) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         domain.state = .stoppedBySandbox
         domain.lastEvent = "stopped by sandbox: \(description)"

@@ -1,0 +1,122 @@
+// KernelHarness: boots a real kernel with the real nkctl (`nkctl boot --detach`) on a
+// private socket, joins it as an operator client domain, and tears it all down. Every
+// wait has a timeout, so a hung peer fails the test instead of hanging it.
+import Foundation
+import Glibc
+import LRPC
+import NanoKernel
+import XCTest
+
+final class KernelHarness {
+    let directory: String
+    let socketPath: String
+    private(set) var bootOutput = ""
+
+    /// The build directory holding nkctl, the services and this test bundle.
+    static let buildDirectory: String = {
+        let exe = currentExecutablePath()
+        return String(exe[..<exe.lastIndex(of: "/")!])
+    }()
+
+    static var nkctl: String { buildDirectory + "/nkctl" }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    init() {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nk-test-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        socketPath = directory + "/kernel.sock"
+    }
+
+    /// Boot an image (default: images/default.toml) and wait until every service is ready.
+    func boot(image: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let imagePath = image ?? Self.repositoryRoot + "/images/default.toml"
+        let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 40)
+        bootOutput = result.output
+        guard result.status == 0 else {
+            XCTFail("boot failed (\(result.status)): \(result.output)\n\(log)", file: file, line: line)
+            throw CallError.kernelGone
+        }
+    }
+
+    /// Write an image into the test's directory.
+    func writeImage(_ text: String, name: String = "image.toml") -> String {
+        let path = directory + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    func connect() throws -> DomainRuntime {
+        try DomainRuntime.connect(socketPath: socketPath, name: "test")
+    }
+
+    func status() throws -> StatusReport {
+        let runtime = try connect()
+        defer { runtime.close() }
+        return try JSONDecoder().decode(StatusReport.self, from: Data(runtime.admin("status").utf8))
+    }
+
+    func domain(_ name: String) throws -> DomainReport {
+        guard let d = try status().domains.first(where: { $0.name == name }) else {
+            throw ControlError("no domain \(name)")
+        }
+        return d
+    }
+
+    var log: String { (try? String(contentsOfFile: socketPath + ".log", encoding: .utf8)) ?? "" }
+
+    /// Shut the kernel down and check nothing is left behind.
+    func shutdown(file: StaticString = #filePath, line: UInt = #line) {
+        let pids = (try? status().domains.filter { $0.kind == "service" }.map(\.pid)) ?? []
+        let kernelPid = kernelProcess()
+        _ = try? Self.run([Self.nkctl, "shutdown", "--socket", socketPath], timeout: 20)
+        let gone = Self.waitUntil(seconds: 10) { (pids + [kernelPid].compactMap { $0 }).allSatisfy { kill($0, 0) != 0 } }
+        if !gone { XCTFail("processes left behind after shutdown: \(pids) kernel \(kernelPid ?? 0)\n\(log)", file: file, line: line) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The kernel's pid, from the line `nkctl boot --detach` printed.
+    func kernelProcess() -> Int32? {
+        guard let range = bootOutput.range(of: "kernel pid ") else { return nil }
+        return Int32(bootOutput[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    /// Run a program with stdout and stderr in a file; kill it after `timeout` seconds.
+    static func run(_ arguments: [String], timeout: Double) throws -> (status: Int32, output: String) {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("nk-run-\(UUID().uuidString)").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &pointers, environ)
+        guard spawned == 0 else { throw ControlError("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        let exited = waitUntil(seconds: timeout) { waitpid(pid, &status, WNOHANG) == pid }
+        if !exited {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard exited else { return (-1, "timed out after \(timeout) s: \(arguments.joined(separator: " "))\n" + output) }
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, output)
+    }
+}

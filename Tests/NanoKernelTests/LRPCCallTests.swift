@@ -1,0 +1,132 @@
+// Boot the default image for real, call every procedure of every service over LRPC,
+// and shut down with nothing left behind.
+import Foundation
+import Interfaces
+import LRPC
+import XCTest
+
+final class LRPCCallTests: XCTestCase {
+    var kernel: KernelHarness!
+
+    override func setUpWithError() throws {
+        kernel = KernelHarness()
+        try kernel.boot()
+    }
+
+    override func tearDown() {
+        kernel.shutdown()
+    }
+
+    func testEveryProcedureOfEveryServiceAnswers() throws {
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+
+        let names = try runtime.importInterface(NameInterface.name)
+        names.callTimeoutSeconds = 10
+        XCTAssertEqual(try names.call(NameInterface.list, Empty()).names, ["bench", "clock", "name"])
+        let clockOwner = try names.call(NameInterface.lookup, InterfaceName("clock"))
+        XCTAssertTrue(clockOwner.found)
+        XCTAssertEqual(clockOwner.domain, try kernel.domain("clock").id, "the registry records the kernel's caller id")
+        XCTAssertFalse(try names.call(NameInterface.lookup, InterfaceName("nothing")).found)
+        _ = try names.call(NameInterface.register, InterfaceName("scratch"))
+        XCTAssertEqual(try names.call(NameInterface.lookup, InterfaceName("scratch")).domain, runtime.domainID)
+
+        let clock = try runtime.importInterface(ClockInterface.name)
+        clock.callTimeoutSeconds = 10
+        let now = try clock.call(ClockInterface.now, Empty())
+        XCTAssertLessThan(abs(Double(now.seconds) - Date().timeIntervalSince1970), 5)
+        let first = try clock.call(ClockInterface.monotonic, Empty())
+        let second = try clock.call(ClockInterface.monotonic, Empty())
+        XCTAssertGreaterThan(second.seconds * 1_000_000_000 + second.nanoseconds, first.seconds * 1_000_000_000 + first.nanoseconds)
+        XCTAssertGreaterThan(try clock.call(ClockInterface.resolution, Empty()), 0)
+
+        let bench = try runtime.importInterface(BenchInterface.name)
+        bench.callTimeoutSeconds = 10
+        _ = try bench.call(BenchInterface.null, Empty())
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(40, 2)), 42)
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(Int32.max, 1)), Int32.min)
+        let payload = (0..<200).map { UInt8($0) }
+        _ = try bench.call(BenchInterface.bigIn, BoundedBytes<200>(payload))
+        XCTAssertEqual(try bench.call(BenchInterface.bigInOut, BoundedBytes<200>(payload)).bytes, payload)
+        _ = try bench.call(BenchInterface.hold, 1)
+
+        XCTAssertGreaterThanOrEqual(try kernel.domain("bench").callsServed, 6)
+    }
+
+    func testArgumentsLargerThanTheAStackAreRefusedBeforeTheTrap() throws {
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let bench = try runtime.importInterface(BenchInterface.name)
+        let before = try kernel.domain("bench").callsServed
+        XCTAssertThrowsError(try bench.call(BenchInterface.bigIn, BoundedBytes<200>(Array(repeating: 1, count: 201)))) { error in
+            guard case CallError.argumentsTooLarge(_, let size, let limit) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(size, 201)
+            XCTAssertEqual(limit, 200)
+        }
+        XCTAssertEqual(try kernel.domain("bench").callsServed, before, "no trap reached the server")
+    }
+
+    func testNkctlCallPrintsResultsAndExplainsMistakes() throws {
+        func nkctl(_ command: String, _ args: String...) throws -> (Int32, String) {
+            try KernelHarness.run([KernelHarness.nkctl, command, "--socket", kernel.socketPath] + args, timeout: 20)
+        }
+        let add = try nkctl("call", "bench.add", "-5", "7")
+        XCTAssertEqual(add.0, 0, add.1)
+        XCTAssertEqual(add.1, "value: 2\n")
+        let json = try nkctl("call", "clock.resolution", "--json")
+        XCTAssertTrue(json.1.hasPrefix("{\"value\": "), json.1)
+
+        let unknownProcedure = try nkctl("call", "clock.tomorrow")
+        XCTAssertEqual(unknownProcedure.0, 2)
+        XCTAssertTrue(unknownProcedure.1.contains("procedures: now, monotonic, resolution"), unknownProcedure.1)
+        let unknownService = try nkctl("call", "weather.today")
+        XCTAssertNotEqual(unknownService.0, 0)
+        XCTAssertTrue(unknownService.1.contains("interfaces: bench, clock, name"), unknownService.1)
+        let missing = try nkctl("call", "bench.add", "1")
+        XCTAssertEqual(missing.0, 2)
+        XCTAssertTrue(missing.1.contains("usage: nkctl call bench.add <a:i32> <b:i32>"), missing.1)
+        let wrongType = try nkctl("call", "bench.add", "one", "2")
+        XCTAssertEqual(wrongType.0, 2)
+        XCTAssertTrue(wrongType.1.contains("argument a must be i32"), wrongType.1)
+        let tooBig = try nkctl("call", "bench.bigIn", String(repeating: "x", count: 300))
+        XCTAssertEqual(tooBig.0, 1)
+        XCTAssertTrue(tooBig.1.contains("300 bytes; its A-stack holds 200"), tooBig.1)
+
+        let status = try nkctl("status")
+        XCTAssertTrue(status.1.contains("clock") && status.1.contains("ready"), status.1)
+        let bindings = try nkctl("bindings", "--json")
+        XCTAssertTrue(bindings.1.contains("\"interface\":\"name\""), bindings.1)
+    }
+
+    func testEightThreadsOfTenThousandCallsGetTheirOwnResults() throws {
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let bench = try runtime.importInterface(BenchInterface.name)
+        bench.callTimeoutSeconds = 20
+        let threads = 8, calls = 10_000
+        let failures = UnsafeMutablePointer<Int>.allocate(capacity: threads)
+        failures.initialize(repeating: 0, count: threads)
+        defer { failures.deallocate() }
+        let group = DispatchGroup()
+        for t in 0..<threads {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for i in 0..<calls {
+                    let a = Int32(t * 1_000_000 + i), b = Int32(i % 97)
+                    guard (try? bench.call(BenchInterface.add, AddArguments(a, b))) == a + b else {
+                        failures[t] += 1
+                        continue
+                    }
+                    if i % 500 == 0 {
+                        let bytes = Array("thread \(t) call \(i)".utf8)
+                        if (try? bench.call(BenchInterface.bigInOut, BoundedBytes<200>(bytes)))?.bytes != bytes { failures[t] += 1 }
+                    }
+                }
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 120), .success, "calls deadlocked or hung")
+        XCTAssertEqual((0..<threads).map { failures[$0] }, Array(repeating: 0, count: threads))
+        XCTAssertGreaterThanOrEqual(try kernel.domain("bench").callsServed, UInt64(threads * calls))
+    }
+}
