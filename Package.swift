@@ -50,6 +50,8 @@ let package = Package(
         service("nk-name", folder: "name"),
         service("nk-clock", folder: "clock"),
         service("nk-bench", folder: "bench"),
+        // Test-only: attacks the sandbox from inside a domain.
+        service("nk-hostile", folder: "hostile"),
         .testTarget(
             name: "NanoKernelTests",
             dependencies: ["NanoKernel", "LRPC", "Interfaces"],

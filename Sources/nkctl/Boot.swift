@@ -59,6 +59,8 @@ struct Boot: ParsableCommand {
         let started = monotonicNanoseconds()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw CommandFailed("pipe: \(String(cString: strerror(errno)))") }
+        // Only the child's fd 3 (a dup, so without close-on-exec) may outlive the exec.
+        fds.forEach { _ = nk_set_cloexec($0) }
         let executable = currentExecutablePath()
         try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path,
                                                  withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -75,9 +77,8 @@ struct Boot: ParsableCommand {
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID (a GNU extension Swift does not import)
         var pid: pid_t = 0
-        let status = withCStrings(arguments) { argv in
-            posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        }
+        let argv = CStringArray(arguments)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv.mutablePointers, environ)
         close(fds[1])
         guard status == 0 else { throw CommandFailed("cannot start the kernel: \(String(cString: strerror(status)))") }
         let verdict = readLine(fd: fds[0], timeoutSeconds: 30)
@@ -102,11 +103,4 @@ func readLine(fd: Int32, timeoutSeconds: Int32) -> String? {
         bytes.append(byte)
     }
     return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
-}
-
-func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
-    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }

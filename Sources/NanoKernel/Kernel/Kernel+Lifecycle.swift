@@ -2,7 +2,6 @@
 // When a domain dies the kernel fails every call in flight to it, revokes its bindings,
 // and restarts it if the image says so.
 import CNanoKernel
-import CSandbox
 import Glibc
 import LRPC
 import SystemPackage
@@ -85,8 +84,10 @@ extension Kernel {
     /// The domain made a syscall its filter does not allow: name it, then stop it.
     func receiveViolation(from domain: KernelDomain) {
         guard let notify = domain.notifyFD else { return }
-        var violation = nk_violation()
-        guard nk_violation_receive(notify.rawValue, &violation) == 0 else {
+        let violation: SandboxViolation
+        do {
+            violation = try SandboxViolation.receive(from: notify.rawValue)
+        } catch {
             // The domain died first; its pidfd tells the rest.
             try? notify.close()
             domain.notifyFD = nil
@@ -94,10 +95,9 @@ extension Kernel {
         }
         // The refused thread may try again before the kill lands: the first report is the one.
         guard domain.state != .stoppedBySandbox else { return }
-        let description = withUnsafeBytes(of: violation.description) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         domain.state = .stoppedBySandbox
-        domain.lastEvent = "stopped by sandbox: \(description)"
-        log.warning("kernel: \(domain.name): stopped by sandbox: \(description)")
+        domain.lastEvent = "stopped by sandbox: \(violation.description)"
+        log.warning("kernel: \(domain.name): stopped by sandbox: \(violation.description)")
         if let pidfd = domain.pidfd { _ = nk_pidfd_send_signal(pidfd.rawValue, SIGKILL) }
     }
 

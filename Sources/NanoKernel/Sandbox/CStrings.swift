@@ -2,11 +2,11 @@
 import Glibc
 
 /// NULL-terminated C string arrays (argv, envp, path lists) owned for as long as needed.
-final class CStringArray {
+public final class CStringArray {
     private let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    let count: Int
+    public let count: Int
 
-    init(_ strings: [String]) {
+    public init(_ strings: [String]) {
         count = strings.count
         pointers = .allocate(capacity: strings.count + 1)
         for (i, string) in strings.enumerated() { (pointers + i).initialize(to: strdup(string)) }
@@ -19,9 +19,9 @@ final class CStringArray {
     }
 
     /// As `char *const *` (argv, envp).
-    var mutablePointers: UnsafePointer<UnsafeMutablePointer<CChar>?> { UnsafePointer(pointers) }
+    public var mutablePointers: UnsafePointer<UnsafeMutablePointer<CChar>?> { UnsafePointer(pointers) }
     /// As `const char *const *` (path and name lists).
-    var constPointers: UnsafePointer<UnsafePointer<CChar>?> {
+    public var constPointers: UnsafePointer<UnsafePointer<CChar>?> {
         UnsafeRawPointer(pointers).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
     }
 }
