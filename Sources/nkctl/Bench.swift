@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
         // deadline is read only after a call has stopped spinning and gone to sleep.
         binding.callTimeoutSeconds = 10
 
-        let progress = Progress()
+        let progress = ProgressLine()
         let calls = try CallTimer(binding: binding, warmup: warmup, iterations: iterations, progress: progress).measureAll()
         let floors = try floor.measureAll(progress: progress)
         progress.clear()
@@ -61,7 +61,7 @@ struct CallTimer {
     let binding: ClientBinding
     let warmup: Int
     let iterations: Int
-    let progress: Progress
+    let progress: ProgressLine
 
     func measureAll() throws -> [CallResult] {
         let payload = (0..<BenchInterface.payloadSize).map { UInt8(truncatingIfNeeded: $0) }
@@ -106,14 +106,13 @@ struct CallTimer {
 struct CallResult: Encodable {
     var procedure: String
     var latency: LatencySummary
-    /// Copies of the argument bytes per call, by construction, counted as the LRPC paper
-    /// counts them against message passing: the client stub writes the arguments once
-    /// into the A-stack, memory the server maps as well, and nothing copies them on the
-    /// way (the kernel validates the trap, it never touches the A-stack). A message-based
-    /// RPC copies them client to message, message to kernel, kernel to server, into the
-    /// server's stack. Not counted: the server stub reads the arguments out of the
-    /// A-stack into its own values before use (so the client cannot change them under a
-    /// running procedure); results come back the same way, written once into the A-stack.
+    /// Copies of the argument bytes per call, by construction, as the LRPC paper counts
+    /// them against message passing (four copies: client to message, to the kernel, to
+    /// the server, onto its stack): the client stub writes them once into the A-stack,
+    /// which the server maps too, and the kernel validates the trap without touching them.
+    /// Not counted, as in the paper: the server stub's read of the arguments into its own
+    /// values before use (so the client cannot change them under a running procedure).
+    /// Results return the same way, written once into the A-stack.
     var argCopies = 1
     /// Median over the futex3 floor's median.
     var ratioToFloor: Double?
@@ -125,7 +124,7 @@ struct CallResult: Encodable {
 
 /// A one-line progress indicator on stderr, shown only on a terminal so that logs and
 /// pipes get clean output. It is written between calls, never inside a timed one.
-struct Progress {
+struct ProgressLine {
     private let enabled = isatty(2) != 0
 
     func show(_ text: String) {

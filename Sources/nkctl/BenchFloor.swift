@@ -34,7 +34,7 @@ struct FloorRunner {
 
     /// futex3 is the reference (client to kernel to server to client, like an LRPC call);
     /// spin2 and relay bracket it: the fastest handoff, and a message-passing RPC.
-    func measureAll(progress: Progress) throws -> [FloorResult] {
+    func measureAll(progress: ProgressLine) throws -> [FloorResult] {
         try ["futex3", "spin2", "relay"].map { pattern in
             progress.show("floor \(pattern)")
             if let reason = skipReason(pattern) { return FloorResult(pattern: pattern, skipped: reason) }
