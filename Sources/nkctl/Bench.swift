@@ -106,13 +106,13 @@ struct CallTimer {
 struct CallResult: Encodable {
     var procedure: String
     var latency: LatencySummary
-    /// Copies of the argument bytes per call, by construction, as the LRPC paper counts
-    /// them against message passing (four copies: client to message, to the kernel, to
-    /// the server, onto its stack): the client stub writes them once into the A-stack,
-    /// which the server maps too, and the kernel validates the trap without touching them.
-    /// Not counted, as in the paper: the server stub's read of the arguments into its own
-    /// values before use (so the client cannot change them under a running procedure).
-    /// Results return the same way, written once into the A-stack.
+    /// Copies of the argument bytes into memory the other domain can read, per call, by
+    /// construction: one, the client stub's write into the A-stack, which the server maps
+    /// too. No copy follows on the way: the kernel validates the trap without touching the
+    /// A-stack, where a message-passing RPC copies into the kernel and out again. Not
+    /// counted: the server stub's read of the arguments into its own values before use
+    /// (the unmarshal copy the seed lecture counts as LRPC's second). Results return the
+    /// same way, written once into the A-stack.
     var argCopies = 1
     /// Median over the futex3 floor's median.
     var ratioToFloor: Double?

@@ -88,6 +88,7 @@ struct Call: ParsableCommand {
         discussion: "Example: nkctl call clock.now; nkctl call bench.add 2 3")
     @OptionGroup var kernel: KernelOptions
     @Flag(help: "Machine-readable output.") var json = false
+    @Option(help: "lrpc or message (default: the image's choice for the interface).") var transport: Transport?
     @Argument(help: "INTERFACE.PROCEDURE") var target: String
     /// Passthrough, so negative numbers stay arguments; `--json` is still honoured.
     @Argument(parsing: .captureForPassthrough, help: "The procedure's arguments, in order.") var arguments: [String] = []
@@ -99,7 +100,7 @@ struct Call: ParsableCommand {
         guard parts.count == 2 else { throw UsageFailure("expected INTERFACE.PROCEDURE, got '\(target)'") }
         let runtime = try kernel.connect()
         let binding: ClientBinding
-        do { binding = try runtime.importInterface(parts[0]) } catch { throw CommandFailed("\(error)") }
+        do { binding = try runtime.importInterface(parts[0], transport: transport) } catch { throw CommandFailed("\(error)") }
         guard let procedure = binding.interface.procedure(named: parts[1]) else {
             let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
             throw UsageFailure("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
@@ -160,3 +161,5 @@ func printTable(_ rows: [[String]]) {
         print(cells.joined(separator: "  "))
     }
 }
+
+extension Transport: ExpressibleByArgument {}

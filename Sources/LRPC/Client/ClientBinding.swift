@@ -3,14 +3,18 @@
 //   2. copy the arguments, by value, onto it
 //   3. write (binding object, procedure id, slot) into a trap cell
 //   4. trap: ring the kernel's doorbell, then wait for the server's return
-// The results are copied out of the A-stack before the slot is released.
+// The results are copied out of the A-stack before the slot is released. A binding made
+// with the message transport goes through its MessageStub instead.
 import CNanoKernel
 import Glibc
 
 public final class ClientBinding: @unchecked Sendable {
     public let bindingObject: BindingObject
     public let interface: InterfaceDescriptor
-    public let astacks: AStackRegion
+    /// The binding's A-stacks; nil for a message binding.
+    public let astacks: AStackRegion?
+    public let transport: Transport
+    let messages: MessageStub?
     let runtime: DomainRuntime
     /// Process-local: bit i set = A-stack slot i is free.
     private let freeSlots: UnsafeMutablePointer<UInt32>
@@ -20,13 +24,16 @@ public final class ClientBinding: @unchecked Sendable {
     /// fails instead of hanging.
     public var callTimeoutSeconds: Double?
 
-    init(runtime: DomainRuntime, bindingObject: BindingObject, astacks: AStackRegion, interface: InterfaceDescriptor) {
+    init(runtime: DomainRuntime, bindingObject: BindingObject, astacks: AStackRegion?, messages: MessageStub?,
+         interface: InterfaceDescriptor) {
         self.runtime = runtime
         self.bindingObject = bindingObject
         self.astacks = astacks
+        self.messages = messages
+        transport = messages == nil ? .lrpc : .message
         self.interface = interface
         freeSlots = .allocate(capacity: 1)
-        let n = astacks.geometry.slotCount
+        let n = astacks?.geometry.slotCount ?? 0
         freeSlots.initialize(to: n >= 32 ? UInt32.max : (1 << UInt32(n)) - 1)
     }
 
@@ -45,12 +52,25 @@ public final class ClientBinding: @unchecked Sendable {
     public func call<R>(procedureID: UInt32, name: String,
                         write: (inout AStackWriter) throws(CallError) -> Void,
                         read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        guard let astacks else { return try callByMessage(procedureID: procedureID, name: name, write: write, read: read) }
         let slotIndex = acquireSlot()
         defer { releaseSlot(slotIndex) }
         let slot = astacks.slot(slotIndex)
         try copyArguments(into: slot, procedureID: procedureID, name: name, write: write)
         try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject)
         return try copyResults(from: slot, name: name, read: read)
+    }
+
+    private func callByMessage<R>(procedureID: UInt32, name: String,
+                                  write: (inout AStackWriter) throws(CallError) -> Void,
+                                  read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        let limit = interface.procedure(id: procedureID)?.astackSize ?? interface.astackGeometry.payloadCapacity
+        do {
+            return try messages!.call(bindingObject, procedureID: procedureID, limit: limit,
+                                      timeoutSeconds: callTimeoutSeconds, write: write, read: read)
+        } catch .fieldTooLarge(let field, let size, let cap) {
+            throw .argumentsTooLarge(procedure: "\(interface.name).\(name) (\(field))", size: size, limit: cap)
+        }
     }
 
     // MARK: the steps
@@ -93,7 +113,13 @@ public final class ClientBinding: @unchecked Sendable {
 
     /// Steps 3 and 4: post the trap, ring the kernel, wait for the return or a refusal.
     /// Public so tests can trap with a forged binding object or a bad slot.
+    /// On a message binding the same call sends a message with no arguments.
     public func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject) throws(CallError) {
+        if let messages {
+            return try messages.call(bo, procedureID: procedureID, limit: 0, timeoutSeconds: callTimeoutSeconds,
+                                     write: { (_: inout AStackWriter) throws(CallError) in },
+                                     read: { (_: inout AStackReader) throws(CallError) in })
+        }
         let page = runtime.trapPage
         let cellIndex = runtime.acquireCell()
         defer { runtime.releaseCell(cellIndex) }
@@ -108,8 +134,8 @@ public final class ClientBinding: @unchecked Sendable {
         _ = nk_fetch_or(page.pending, 1 << UInt32(cellIndex))
         Futex.wakeIfWaiting(page.pending, waitingFlag: page.kernelWaiting)
         defer { nk_store_release(cell.state, TrapCell.word(sequence: sequence, .free)) }
-        let slotIndex = slot >= 0 && slot < astacks.geometry.slotCount ? slot : nil
-        try awaitReturn(slot: slotIndex.map { astacks.slot($0) }, cell: cell)
+        let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
+        try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell)
     }
 
     private func awaitReturn(slot: AStackSlot?, cell: TrapCell) throws(CallError) {

@@ -62,12 +62,22 @@ public final class DomainRuntime: @unchecked Sendable {
     }
 
     /// Import an interface through the kernel: binding steps 3-6.
-    public func importInterface(_ name: String, timeoutSeconds: Double = 10) throws -> ClientBinding {
-        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds) { .importInterface(request: $0, name: name) }
-        guard case .imported(_, let bo, let geometry, let interface) = reply else { throw unexpected(reply) }
-        let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize)
-        return ClientBinding(runtime: self, bindingObject: bo,
-                             astacks: AStackRegion(region: region, geometry: geometry), interface: interface)
+    /// `transport` nil takes the image's choice for the interface (LRPC by default).
+    public func importInterface(_ name: String, transport: Transport? = nil, timeoutSeconds: Double = 10) throws -> ClientBinding {
+        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds) {
+            .importInterface(request: $0, name: name, transport: transport)
+        }
+        guard case .imported(_, let bo, let geometry, let interface, let transport) = reply else { throw unexpected(reply) }
+        switch transport {
+        case .lrpc:
+            let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize)
+            return ClientBinding(runtime: self, bindingObject: bo, astacks: AStackRegion(region: region, geometry: geometry),
+                                 messages: nil, interface: interface)
+        case .message:
+            return ClientBinding(runtime: self, bindingObject: bo, astacks: nil,
+                                 messages: MessageStub(socket: fds[0], payloadCapacity: geometry.payloadCapacity),
+                                 interface: interface)
+        }
     }
 
     /// Tell the kernel this domain is up (exported and registered).
@@ -118,15 +128,15 @@ public final class DomainRuntime: @unchecked Sendable {
 
     private func handle(_ message: ControlMessage, _ fds: [FileDescriptor]) {
         switch message {
-        case .bind(let binding, let client, let clientName, let iface, let geometry):
+        case .bind(let binding, let client, let clientName, let iface, let geometry, let transport):
             acceptBinding(binding, client: client, clientName: clientName, interface: iface,
-                          geometry: geometry, fds: fds)
+                          geometry: geometry, transport: transport, fds: fds)
         case .unbind(let binding):
             let all = monitor.locked { Array(services.values) }
             all.forEach { $0.unbind(binding) }
         case .exported:
             deliver(0, message, fds)
-        case .imported(let r, _, _, _), .failed(let r, _), .adminReply(let r, _):
+        case .imported(let r, _, _, _, _), .failed(let r, _), .adminReply(let r, _):
             deliver(r, message, fds)
         default:
             logError("unexpected control message from the kernel: \(message)")
@@ -135,15 +145,20 @@ public final class DomainRuntime: @unchecked Sendable {
     }
 
     private func acceptBinding(_ binding: UInt32, client: UInt32, clientName: String, interface: String,
-                               geometry: AStackGeometry, fds: [FileDescriptor]) {
+                               geometry: AStackGeometry, transport: Transport, fds: [FileDescriptor]) {
         guard let service = monitor.locked({ services[interface] }) else {
             fds.forEach { try? $0.close() }
             try? channel.send(.bindRefused(binding: binding, reason: "interface \(interface) is not exported here"))
             return
         }
         do {
-            try service.accept(binding: binding, client: client, clientName: clientName,
-                               geometry: geometry, astackFD: fds[0], recordsFD: fds[1])
+            switch transport {
+            case .lrpc:
+                try service.accept(binding: binding, client: client, clientName: clientName,
+                                   geometry: geometry, astackFD: fds[0], recordsFD: fds[1])
+            case .message:
+                service.acceptMessages(binding: binding, socket: fds[0], payloadCapacity: geometry.payloadCapacity)
+            }
             try channel.send(.bindAccepted(binding: binding))
         } catch {
             try? channel.send(.bindRefused(binding: binding, reason: "\(error)"))

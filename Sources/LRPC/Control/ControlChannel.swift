@@ -15,11 +15,17 @@ public final class ControlChannel: @unchecked Sendable {
 
     /// A connected pair (kernel end, domain end), both close-on-exec.
     public static func pair() throws -> (ControlChannel, FileDescriptor) {
+        let (kernelEnd, domainEnd) = try socketPair()
+        return (ControlChannel(fd: kernelEnd), domainEnd)
+    }
+
+    /// A connected SOCK_SEQPACKET pair of plain descriptors (message bindings).
+    public static func socketPair() throws -> (FileDescriptor, FileDescriptor) {
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw SystemError("socketpair")
         }
-        return (ControlChannel(fd: FileDescriptor(rawValue: fds[0])), FileDescriptor(rawValue: fds[1]))
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
     /// Connect to a kernel's control socket.

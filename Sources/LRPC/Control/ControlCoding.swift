@@ -84,6 +84,10 @@ struct ControlDecoder {
         }
         return InterfaceDescriptor(name: name, procedures: procedures)
     }
+    func transport(_ text: String) throws(ControlError) -> Transport {
+        guard let t = Transport(rawValue: text) else { throw ControlError("unknown transport '\(text)'") }
+        return t
+    }
     func finish() throws(ControlError) {
         guard offset == bytes.count else { throw ControlError("\(bytes.count - offset) stray bytes after control message") }
     }

@@ -4,7 +4,8 @@ public enum ControlMessage: Sendable, Equatable {
     // A domain to the kernel.
     case hello(domainName: String)
     case export(InterfaceDescriptor)
-    case importInterface(request: UInt32, name: String)
+    /// `transport` nil: the image's choice for this interface.
+    case importInterface(request: UInt32, name: String, transport: Transport?)
     case ready
     case bindAccepted(binding: UInt32)
     case bindRefused(binding: UInt32, reason: String)
@@ -14,10 +15,13 @@ public enum ControlMessage: Sendable, Equatable {
     /// fds: [trap page]
     case welcome(domainID: UInt32, domainName: String)
     case exported(interface: String)
-    /// fds: [A-stack region]
-    case imported(request: UInt32, binding: BindingObject, geometry: AStackGeometry, interface: InterfaceDescriptor)
-    /// The kernel asks a server (its clerk) to accept a binding. fds: [A-stack region, call records]
-    case bind(binding: UInt32, client: UInt32, clientName: String, interface: String, geometry: AStackGeometry)
+    /// fds: lrpc [A-stack region]; message [the client's socket to the kernel]
+    case imported(request: UInt32, binding: BindingObject, geometry: AStackGeometry, interface: InterfaceDescriptor,
+                  transport: Transport)
+    /// The kernel asks a server (its clerk) to accept a binding.
+    /// fds: lrpc [A-stack region, call records]; message [the server's socket to the kernel]
+    case bind(binding: UInt32, client: UInt32, clientName: String, interface: String, geometry: AStackGeometry,
+              transport: Transport)
     case unbind(binding: UInt32)
     case failed(request: UInt32, message: String)
     case adminReply(request: UInt32, body: String)
@@ -25,8 +29,9 @@ public enum ControlMessage: Sendable, Equatable {
     /// How many descriptors must accompany this message.
     public var descriptorCount: Int {
         switch self {
-        case .welcome, .imported: 1
-        case .bind: 2
+        case .welcome: 1
+        case .imported: 1
+        case .bind(_, _, _, _, _, let transport): transport == .lrpc ? 2 : 1
         default: 0
         }
     }
@@ -56,18 +61,18 @@ public enum ControlMessage: Sendable, Equatable {
         switch self {
         case .hello(let name): e.string(name)
         case .export(let iface): e.interface(iface)
-        case .importInterface(let request, let name): e.u32(request); e.string(name)
+        case .importInterface(let request, let name, let transport): e.u32(request); e.string(name); e.string(transport?.rawValue ?? "")
         case .ready: break
         case .bindAccepted(let b): e.u32(b)
         case .bindRefused(let b, let reason): e.u32(b); e.string(reason)
         case .admin(let request, let command, let argument): e.u32(request); e.string(command); e.string(argument)
         case .welcome(let id, let name): e.u32(id); e.string(name)
         case .exported(let name): e.string(name)
-        case .imported(let request, let bo, let geometry, let iface):
+        case .imported(let request, let bo, let geometry, let iface, let transport):
             e.u32(request); e.u32(bo.index); e.u32(bo.generation); e.u64(bo.secret)
-            e.geometry(geometry); e.interface(iface)
-        case .bind(let b, let client, let clientName, let iface, let geometry):
-            e.u32(b); e.u32(client); e.string(clientName); e.string(iface); e.geometry(geometry)
+            e.geometry(geometry); e.interface(iface); e.string(transport.rawValue)
+        case .bind(let b, let client, let clientName, let iface, let geometry, let transport):
+            e.u32(b); e.u32(client); e.string(clientName); e.string(iface); e.geometry(geometry); e.string(transport.rawValue)
         case .unbind(let b): e.u32(b)
         case .failed(let request, let message): e.u32(request); e.string(message)
         case .adminReply(let request, let body): e.u32(request); e.string(body)
@@ -81,7 +86,10 @@ public enum ControlMessage: Sendable, Equatable {
         switch try d.u8() {
         case 1: message = .hello(domainName: try d.string())
         case 2: message = .export(try d.interface())
-        case 3: message = .importInterface(request: try d.u32(), name: try d.string())
+        case 3:
+            let request = try d.u32(), name = try d.string(), transport = try d.string()
+            message = .importInterface(request: request, name: name,
+                                       transport: transport.isEmpty ? nil : try d.transport(transport))
         case 4: message = .ready
         case 5: message = .bindAccepted(binding: try d.u32())
         case 6: message = .bindRefused(binding: try d.u32(), reason: try d.string())
@@ -91,10 +99,11 @@ public enum ControlMessage: Sendable, Equatable {
         case 103:
             let request = try d.u32()
             let bo = BindingObject(index: try d.u32(), generation: try d.u32(), secret: try d.u64())
-            message = .imported(request: request, binding: bo, geometry: try d.geometry(), interface: try d.interface())
+            message = .imported(request: request, binding: bo, geometry: try d.geometry(), interface: try d.interface(),
+                                transport: try d.transport(try d.string()))
         case 104:
             message = .bind(binding: try d.u32(), client: try d.u32(), clientName: try d.string(),
-                            interface: try d.string(), geometry: try d.geometry())
+                            interface: try d.string(), geometry: try d.geometry(), transport: try d.transport(try d.string()))
         case 105: message = .unbind(binding: try d.u32())
         case 106: message = .failed(request: try d.u32(), message: try d.string())
         case 107: message = .adminReply(request: try d.u32(), body: try d.string())

@@ -27,7 +27,7 @@ public final class Service: @unchecked Sendable {
     typealias Handler = (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer, CallContext) -> (ReplyStatus, Int)
 
     public private(set) var interface: InterfaceDescriptor
-    private var handlers: [UInt32: Handler] = [:]
+    var handlers: [UInt32: Handler] = [:]
     private let monitor = Monitor()
     private var bindings: [UInt32: ServerBinding] = [:]
     /// Calls this process served, all bindings together.

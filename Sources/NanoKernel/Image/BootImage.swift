@@ -2,6 +2,7 @@
 //
 // The model is plain data. `BootImage.load(path:)` (BootImageLoader.swift) parses
 // and validates it; every error names the file, the line and the field.
+import LRPC
 
 /// How a domain is treated when it dies.
 public enum RestartPolicy: String, Sendable, Equatable {
@@ -33,11 +34,8 @@ public struct SandboxGrant: Sendable, Equatable {
     public init() {}
 }
 
-/// Which transport a binding uses for its calls.
-public enum TransportKind: String, Sendable, Equatable {
-    case lrpc
-    case message
-}
+/// Which transport a binding uses for its calls (LRPC's `Transport`).
+public typealias TransportKind = Transport
 
 public struct ServiceEntry: Sendable, Equatable {
     public var name: String

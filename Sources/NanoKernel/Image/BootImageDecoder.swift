@@ -3,7 +3,7 @@
 
 struct BootImageDecoder {
     static let tables = ["image", "operator", "service", "transports", "kernel"]
-    static let transportKinds: [TransportKind] = [.lrpc, .message]
+    static let transportKinds = TransportKind.allCases
 
     let path: String
     let root: TOMLTable

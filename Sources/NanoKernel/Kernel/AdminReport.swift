@@ -67,7 +67,7 @@ extension Kernel {
     func bindingReports() -> [BindingReport] {
         liveBindings.values.sorted { $0.bindingObject.index < $1.bindingObject.index }.map { b in
             BindingReport(binding: b.bindingObject.index, client: b.client.name, server: b.server.name,
-                          interface: b.interface.name, transport: b.transport, astacks: b.geometry.slotCount,
+                          interface: b.interface.name, transport: b.transport.rawValue, astacks: b.geometry.slotCount,
                           astackBytes: b.geometry.payloadCapacity, astacksInUse: b.slotsInUse, calls: b.calls)
         }
     }

@@ -25,14 +25,14 @@ struct Trap {
 
 final class CallTrapHandler: @unchecked Sendable {
     let domain: KernelDomain
-    let bindings: BindingTable
+    let validator: CallValidator
     let log: KernelLog
     private let stopped = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
     private let policy: WaitPolicy
 
     init(domain: KernelDomain, bindings: BindingTable, log: KernelLog, policy: WaitPolicy = .current) {
         self.domain = domain
-        self.bindings = bindings
+        validator = CallValidator(domain: domain, bindings: bindings)
         self.log = log
         self.policy = policy
         stopped.initialize(to: 0)
@@ -90,11 +90,11 @@ final class CallTrapHandler: @unchecked Sendable {
                         slot: nk_load_relaxed(cell.slot))
         let refusal: Refusal? = domain.imports.withLock { imports in
             let binding: KernelBinding
-            switch validateBindingObject(trap, imports) {
+            switch validator.validateBindingObject(trap, imports) {
             case .failure(let r): return r
             case .success(let b): binding = b
             }
-            if let r = validateProcedure(trap, binding) ?? validateAStackSlot(trap, binding) { return r }
+            if let r = validator.validateProcedure(trap, binding) ?? validator.validateAStackSlot(trap, binding) { return r }
             // Accept before the upcall: once the server runs, the client may reuse the cell.
             nk_store_release(cell.state, TrapCell.word(sequence: trap.cellSequence, .accepted))
             let sequence = recordLinkage(trap, binding)
@@ -102,28 +102,6 @@ final class CallTrapHandler: @unchecked Sendable {
             return nil
         }
         if let refusal { refuse(trap, cell, refusal) }
-    }
-
-    @inline(__always)
-    func validateBindingObject(_ trap: Trap, _ imports: [UInt32: KernelBinding]) -> Result<KernelBinding, Refusal> {
-        if let binding = imports[trap.bindingIndex],
-           binding.bindingObject.generation == trap.bindingGeneration,
-           binding.bindingObject.secret == trap.bindingSecret {
-            return .success(binding)
-        }
-        return .failure(bindings.classify(index: trap.bindingIndex, generation: trap.bindingGeneration,
-                                          secret: trap.bindingSecret, caller: domain.id))
-    }
-
-    @inline(__always)
-    func validateProcedure(_ trap: Trap, _ binding: KernelBinding) -> Refusal? {
-        binding.hasProcedure(trap.procedure) ? nil : .unknownProcedure
-    }
-
-    @inline(__always)
-    func validateAStackSlot(_ trap: Trap, _ binding: KernelBinding) -> Refusal? {
-        guard trap.slot < UInt32(binding.geometry.slotCount) else { return .slotOutOfRange }
-        return binding.slotInUse(Int(trap.slot)) ? .slotInUse : nil
     }
 
     /// Kernel step 4-5: remember who is waiting on this slot, for the return and for
@@ -141,7 +119,7 @@ final class CallTrapHandler: @unchecked Sendable {
     /// kernel, never from the client); bumping its sequence wakes the slot's server thread.
     @inline(__always)
     func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32) {
-        let record = binding.records.record(Int(trap.slot))
+        let record = binding.records!.record(Int(trap.slot))
         nk_store_relaxed(record.procedure, trap.procedure)
         nk_store_relaxed(record.callerDomain, domain.id)
         nk_store_seq(record.sequence, sequence)
@@ -153,8 +131,6 @@ final class CallTrapHandler: @unchecked Sendable {
         nk_store_relaxed(cell.refusal, refusal.rawValue)
         nk_store_seq(cell.state, TrapCell.word(sequence: trap.cellSequence, .refused))
         Futex.wake(cell.state, count: 1)
-        _ = nk_fetch_add64(domain.refusals, 1)
-        log.warning("refused call from domain '\(domain.name)' (id \(domain.id), pid \(domain.pid)): \(refusal) "
-                    + "[binding \(trap.bindingIndex), procedure \(trap.procedure), slot \(trap.slot)]")
+        validator.record(refusal, of: trap, log: log)
     }
 }

@@ -30,8 +30,8 @@ extension Kernel {
             welcome(domain)
         case .export(let interface):
             export(interface, from: domain)
-        case .importInterface(let request, let name):
-            importInterface(name, for: domain, request: request)
+        case .importInterface(let request, let name, let transport):
+            importInterface(name, for: domain, request: request, transport: transport)
         case .ready:
             guard domain.state == .starting else { return }
             domain.state = .ready
@@ -105,11 +105,14 @@ extension Kernel {
         log.info("kernel: \(domain.name) exported \(interface.name) (\(interface.procedures.count) procedures)")
         let waiting = pendingImports.filter { $0.interface == interface.name }
         pendingImports.removeAll { $0.interface == interface.name }
-        for p in waiting where p.client.isAlive { startBinding(p.interface, for: p.client, request: p.request) }
+        for p in waiting where p.client.isAlive {
+            startBinding(p.interface, for: p.client, request: p.request, transport: p.transport)
+        }
     }
 
     /// Binding step 3: a client imports an interface through the kernel.
-    private func importInterface(_ name: String, for client: KernelDomain, request: UInt32) {
+    private func importInterface(_ name: String, for client: KernelDomain, request: UInt32, transport requested: Transport?) {
+        let transport = requested ?? image.transports[name] ?? .lrpc
         let provided = image.services.flatMap(\.provides)
         guard provided.contains(name) else {
             send(.failed(request: request, message: "no interface named '\(name)'; interfaces: \(provided.sorted().joined(separator: ", "))"), to: client)
@@ -122,9 +125,9 @@ extension Kernel {
             return
         }
         if let server = exporters[name], server.isAlive {
-            startBinding(name, for: client, request: request)
+            startBinding(name, for: client, request: request, transport: transport)
         } else {
-            pendingImports.append(PendingImport(client: client, request: request, interface: name,
+            pendingImports.append(PendingImport(client: client, request: request, interface: name, transport: transport,
                                                 deadline: monotonicNanoseconds() + 10_000_000_000))
         }
     }

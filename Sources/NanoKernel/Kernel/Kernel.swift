@@ -31,13 +31,22 @@ public final class Kernel: @unchecked Sendable {
     struct PendingBind {
         let binding: KernelBinding
         let request: UInt32
-        let astackFD: FileDescriptor
+        /// What the client gets: its A-stack memfd, or its end of the message socket.
+        let clientFD: FileDescriptor
+        /// The kernel's ends of a message binding's sockets (client side, server side).
+        let relayEnds: (FileDescriptor, FileDescriptor)?
+
+        func closeDescriptors() {
+            try? clientFD.close()
+            if let (a, b) = relayEnds { try? a.close(); try? b.close() }
+        }
     }
 
     struct PendingImport {
         let client: KernelDomain
         let request: UInt32
         let interface: String
+        let transport: Transport
         let deadline: UInt64
     }
 

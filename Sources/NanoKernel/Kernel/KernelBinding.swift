@@ -20,8 +20,11 @@ final class KernelBinding: @unchecked Sendable {
     let server: KernelDomain
     let interface: InterfaceDescriptor
     let geometry: AStackGeometry
-    let records: CallRecords
-    let transport: String
+    /// The call records shared with the server (LRPC bindings only).
+    let records: CallRecords?
+    let transport: Transport
+    /// The kernel's relay thread (message bindings only).
+    var relay: MessageRelay?
     /// Procedure ids < 64 as a bitmask: the common case is one AND per trap.
     private let procedureMask: UInt64
     private let otherProcedures: Set<UInt32>
@@ -31,7 +34,7 @@ final class KernelBinding: @unchecked Sendable {
     let callsAccepted: UnsafeMutablePointer<UInt64>
 
     init(bindingObject: BindingObject, client: KernelDomain, server: KernelDomain, interface: InterfaceDescriptor,
-         geometry: AStackGeometry, records: CallRecords, transport: String) {
+         geometry: AStackGeometry, records: CallRecords?, transport: Transport) {
         self.bindingObject = bindingObject
         self.client = client
         self.server = server
@@ -65,10 +68,10 @@ final class KernelBinding: @unchecked Sendable {
     /// A slot is in use while the server has not reported the last issued call done.
     @inline(__always)
     func slotInUse(_ slot: Int) -> Bool {
-        nk_load_acquire(records.record(slot).done) != linkages[slot].issued
+        nk_load_acquire(records!.record(slot).done) != linkages[slot].issued
     }
 
-    var slotsInUse: Int { (0..<geometry.slotCount).filter(slotInUse).count }
+    var slotsInUse: Int { records == nil ? 0 : (0..<geometry.slotCount).filter(slotInUse).count }
 
     var calls: UInt64 { nk_load64_relaxed(callsAccepted) }
 }

@@ -1,0 +1,94 @@
+// MessageStub: the client stub of a conventional-RPC binding, kept beside LRPC so the
+// two can be measured against each other. The stub marshals the call into a message;
+// the message travels to the kernel (which validates it) and on to the server over Unix
+// sockets, and the reply comes back the same way. One message is outstanding per
+// binding, as on a conventional RPC port.
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+/// Message layouts, little-endian, shared by the stub, the kernel's relay and the server.
+public enum CallMessage {
+    /// Client → kernel: binding index, generation, secret, procedure, argument length.
+    public static let requestHeader = 32
+    /// Kernel → server: procedure, caller domain, argument length.
+    public static let upcallHeader = 16
+    /// Server → kernel → client: status, result length.
+    public static let replyHeader = 8
+    /// Reply status for a call the kernel refused: this plus the `Refusal` code.
+    public static let refusedStatus: UInt32 = 0x100
+    /// Reply status when the server went away mid-call.
+    public static let serverDiedStatus: UInt32 = 0x200
+}
+
+final class MessageStub: @unchecked Sendable {
+    let socket: FileDescriptor
+    private let lock = Monitor()
+    private var buffer: [UInt8]
+
+    init(socket: FileDescriptor, payloadCapacity: Int) {
+        self.socket = socket
+        buffer = [UInt8](repeating: 0, count: CallMessage.requestHeader + payloadCapacity)
+    }
+
+    deinit { try? socket.close() }
+
+    func call<R>(_ bo: BindingObject, procedureID: UInt32, limit: Int, timeoutSeconds: Double?,
+                 write: (inout AStackWriter) throws(CallError) -> Void,
+                 read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        let result: Result<R, CallError> = lock.locked {
+            buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(CallError) -> R in
+                    let length = try marshal(raw, bo, procedureID, limit: limit, write: write)
+                    try exchange(raw, length: length, timeoutSeconds: timeoutSeconds)
+                    return try unmarshal(raw, read: read)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Copy 1: the arguments into the message, behind the header.
+    private func marshal(_ raw: UnsafeMutableRawBufferPointer, _ bo: BindingObject, _ procedureID: UInt32, limit: Int,
+                         write: (inout AStackWriter) throws(CallError) -> Void) throws(CallError) -> Int {
+        let body = UnsafeMutableRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<(CallMessage.requestHeader + limit)])
+        var writer = AStackWriter(body)
+        try write(&writer)
+        raw.storeBytes(of: bo.index.littleEndian, toByteOffset: 0, as: UInt32.self)
+        raw.storeBytes(of: bo.generation.littleEndian, toByteOffset: 4, as: UInt32.self)
+        raw.storeBytes(of: bo.secret.littleEndian, toByteOffset: 8, as: UInt64.self)
+        raw.storeBytes(of: procedureID.littleEndian, toByteOffset: 16, as: UInt32.self)
+        raw.storeBytes(of: UInt32(writer.offset).littleEndian, toByteOffset: 20, as: UInt32.self)
+        return CallMessage.requestHeader + writer.offset
+    }
+
+    private func exchange(_ raw: UnsafeMutableRawBufferPointer, length: Int, timeoutSeconds: Double?) throws(CallError) {
+        guard Glibc.send(socket.rawValue, raw.baseAddress, length, Int32(MSG_NOSIGNAL)) == length else {
+            throw .serverDied("the binding was revoked")
+        }
+        var p = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+        let timeout = timeoutSeconds.map { Int32($0 * 1000) } ?? -1
+        guard poll(&p, 1, timeout) == 1 else { throw .timedOut("no reply message within \(timeoutSeconds ?? 0) s") }
+        let n = recv(socket.rawValue, raw.baseAddress, raw.count, 0)
+        guard n >= CallMessage.replyHeader else { throw .serverDied("the binding was revoked") }
+    }
+
+    /// The reply's results, read straight out of the received message.
+    private func unmarshal<R>(_ raw: UnsafeMutableRawBufferPointer, read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        let status = UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self))
+        let length = min(Int(UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self))),
+                         raw.count - CallMessage.replyHeader)
+        let body = UnsafeRawBufferPointer(rebasing: raw[CallMessage.replyHeader..<(CallMessage.replyHeader + length)])
+        switch status {
+        case ReplyStatus.ok.rawValue:
+            var reader = AStackReader(body)
+            return try read(&reader)
+        case ReplyStatus.procedureFailed.rawValue: throw .procedureFailed(String(decoding: body, as: UTF8.self))
+        case ReplyStatus.badArguments.rawValue: throw .malformed(String(decoding: body, as: UTF8.self))
+        case CallMessage.serverDiedStatus: throw .serverDied("the server went away before replying")
+        case CallMessage.refusedStatus...(CallMessage.refusedStatus + 0xff):
+            throw .refused(Refusal(rawValue: status - CallMessage.refusedStatus) ?? .malformedTrap)
+        default: throw .notImplemented("procedure")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+// The server side of a message binding: one receiver thread reads each call message,
+// unmarshals the arguments, dispatches, and sends the reply message back through the
+// kernel. This is the conventional design LRPC replaces; it shares the handlers.
+import CNanoKernel
+import Glibc
+import SystemPackage
+
+extension Service {
+    func acceptMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) {
+        OSThread.spawn(name: "nk-msg-\(binding)") { [self] in
+            serveMessages(binding: binding, socket: socket, payloadCapacity: payloadCapacity)
+            try? socket.close()
+        }
+    }
+
+    private func serveMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) {
+        var request = [UInt8](repeating: 0, count: CallMessage.upcallHeader + payloadCapacity)
+        var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + payloadCapacity)
+        while true {
+            let n = request.withUnsafeMutableBytes { recv(socket.rawValue, $0.baseAddress, $0.count, 0) }
+            guard n >= CallMessage.upcallHeader else { return }  // the kernel closed the binding
+            let length = request.withUnsafeBytes { raw in
+                reply.withUnsafeMutableBytes { out in answer(raw, received: n, into: out, binding: binding) }
+            }
+            let sent = reply.withUnsafeBytes { Glibc.send(socket.rawValue, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }
+            guard sent == length else { return }
+        }
+    }
+
+    /// Unmarshal, run, marshal the reply; returns the reply's length.
+    private func answer(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer,
+                        binding: UInt32) -> Int {
+        let procedure = UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self))
+        let caller = UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self))
+        let length = min(Int(UInt32(littleEndian: raw.load(fromByteOffset: 8, as: UInt32.self))),
+                         received - CallMessage.upcallHeader)
+        let arguments = UnsafeRawBufferPointer(rebasing: raw[CallMessage.upcallHeader..<(CallMessage.upcallHeader + length)])
+        let results = UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.replyHeader...])
+        let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding)
+        let (status, resultLength) = handlers[procedure].map { $0(arguments, results, context) } ?? (.notImplemented, 0)
+        _ = nk_fetch_add64(callsServed, 1)
+        out.storeBytes(of: status.rawValue.littleEndian, toByteOffset: 0, as: UInt32.self)
+        out.storeBytes(of: UInt32(resultLength).littleEndian, toByteOffset: 4, as: UInt32.self)
+        return CallMessage.replyHeader + resultLength
+    }
+}

@@ -1,0 +1,115 @@
+// MessageRelay: the kernel's half of a message binding (conventional RPC). One thread
+// per binding receives the client's call message, validates it exactly as a call trap
+// is validated, copies it on to the server, and relays the reply back. Every argument
+// byte passes through this process twice; that is the cost LRPC removes.
+import CNanoKernel
+import Glibc
+import LRPC
+import SystemPackage
+
+final class MessageRelay: @unchecked Sendable {
+    let clientEnd: FileDescriptor
+    let serverEnd: FileDescriptor
+    private let validator: CallValidator
+    private let log: KernelLog
+    private unowned let binding: KernelBinding
+
+    init(binding: KernelBinding, clientEnd: FileDescriptor, serverEnd: FileDescriptor, validator: CallValidator, log: KernelLog) {
+        self.binding = binding
+        self.clientEnd = clientEnd
+        self.serverEnd = serverEnd
+        self.validator = validator
+        self.log = log
+    }
+
+    func start() {
+        OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self] in
+            relay()
+            try? clientEnd.close()
+            try? serverEnd.close()
+        }
+    }
+
+    /// Cut both sides: the relay thread, the server's receiver and the client's stub all
+    /// see the sockets close.
+    func stop() {
+        _ = shutdown(clientEnd.rawValue, Int32(SHUT_RDWR))
+        _ = shutdown(serverEnd.rawValue, Int32(SHUT_RDWR))
+    }
+
+    private func relay() {
+        let capacity = binding.geometry.payloadCapacity
+        var request = [UInt8](repeating: 0, count: CallMessage.requestHeader + capacity)
+        var upcall = [UInt8](repeating: 0, count: CallMessage.upcallHeader + capacity)
+        var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + capacity)
+        while true {
+            let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return }
+            let forwarded = request.withUnsafeBytes { raw in
+                upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
+            }
+            switch forwarded {
+            case .refused(let refusal):
+                guard sendReply(&reply, status: CallMessage.refusedStatus + refusal.rawValue, length: 0) else { return }
+            case .forward(let length):
+                guard upcall.withUnsafeBytes({ send(serverEnd.rawValue, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }) == length else {
+                    _ = sendReply(&reply, status: CallMessage.serverDiedStatus, length: 0)
+                    return
+                }
+                let r = reply.withUnsafeMutableBytes { recv(serverEnd.rawValue, $0.baseAddress, $0.count, 0) }
+                guard r >= CallMessage.replyHeader else {
+                    _ = sendReply(&reply, status: CallMessage.serverDiedStatus, length: 0)
+                    return
+                }
+                guard reply.withUnsafeBytes({ send(clientEnd.rawValue, $0.baseAddress, r, Int32(MSG_NOSIGNAL)) }) == r else { return }
+            }
+        }
+    }
+
+    private enum Verdict {
+        case refused(Refusal)
+        case forward(Int)
+    }
+
+    /// Validate the message like a trap; then copy it into the upcall message, with the
+    /// caller named by the kernel.
+    private func validateAndCopy(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer) -> Verdict {
+        let length = received >= CallMessage.requestHeader
+            ? Int(UInt32(littleEndian: raw.load(fromByteOffset: 20, as: UInt32.self))) : -1
+        let trap = Trap(cell: -1, cellSequence: 0,
+                        procedure: received >= 20 ? UInt32(littleEndian: raw.load(fromByteOffset: 16, as: UInt32.self)) : .max,
+                        bindingIndex: received >= 4 ? UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self)) : .max,
+                        bindingGeneration: received >= 8 ? UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self)) : 0,
+                        bindingSecret: received >= 16 ? UInt64(littleEndian: raw.load(fromByteOffset: 8, as: UInt64.self)) : 0,
+                        slot: 0)
+        guard length >= 0, CallMessage.requestHeader + length == received else {
+            validator.record(.malformedTrap, of: trap, log: log)
+            return .refused(.malformedTrap)
+        }
+        let refusal: Refusal? = validator.domain.imports.withLock { imports in
+            switch validator.validateBindingObject(trap, imports) {
+            case .failure(let r): return r
+            case .success(let b): return b !== binding ? .foreignBindingObject : validator.validateProcedure(trap, b)
+            }
+        }
+        if let refusal {
+            validator.record(refusal, of: trap, log: log)
+            return .refused(refusal)
+        }
+        out.storeBytes(of: trap.procedure.littleEndian, toByteOffset: 0, as: UInt32.self)
+        out.storeBytes(of: validator.domain.id.littleEndian, toByteOffset: 4, as: UInt32.self)
+        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 8, as: UInt32.self)
+        UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.upcallHeader...])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<received]))
+        nk_store64_relaxed(binding.callsAccepted, nk_load64_relaxed(binding.callsAccepted) &+ 1)
+        return .forward(CallMessage.upcallHeader + length)
+    }
+
+    private func sendReply(_ reply: inout [UInt8], status: UInt32, length: Int) -> Bool {
+        reply.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: status.littleEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 4, as: UInt32.self)
+            return send(clientEnd.rawValue, raw.baseAddress, CallMessage.replyHeader + length, Int32(MSG_NOSIGNAL)) == CallMessage.replyHeader + length
+        }
+    }
+}
