@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "nkctl",
             dependencies: [
-                "NanoKernel", "LRPC", "Interfaces",
+                "NanoKernel", "LRPC", "Interfaces", "CNanoKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The machine's floor: the same handoff patterns written directly in C.
@@ -50,8 +50,13 @@ let package = Package(
         service("nk-name", folder: "name"),
         service("nk-clock", folder: "clock"),
         service("nk-bench", folder: "bench"),
-        // Test-only: attacks the sandbox from inside a domain.
-        service("nk-hostile", folder: "hostile"),
+        // Test-only: attacks the sandbox from inside a domain (attack code in CHostile).
+        .target(name: "CHostile", path: "Sources/CHostile"),
+        .executableTarget(
+            name: "nk-hostile",
+            dependencies: ["LRPC", "Interfaces", "CHostile"],
+            path: "Sources/Services/hostile",
+            linkerSettings: staticService),
         .testTarget(
             name: "NanoKernelTests",
             dependencies: ["NanoKernel", "LRPC", "Interfaces"],

@@ -81,6 +81,20 @@ static void wait_for_go(int channel) {
         nk_child_fail(channel, NK_STEP_WAIT_GO, 0, n == 0 ? EPIPE : errno);
 }
 
+// A new user namespace changes what ids mean, not the ids the child holds: it still
+// runs as the kernel's uid until it sets its ids to the namespace's root, which the
+// parent mapped to the outside ids the domain runs as (spawn.c: outside_id). Needs
+// CAP_SETUID/CAP_SETGID in the namespace, so before the capabilities go. setgroups
+// fails with EPERM where the parent had to deny it; the groups then stay the kernel's.
+static void become_namespace_root(int channel) {
+    if (syscall(SYS_setgroups, 0, NULL) != 0 && errno != EPERM)
+        nk_child_fail(channel, NK_STEP_IDENTITY, 0, errno);
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0)
+        nk_child_fail(channel, NK_STEP_IDENTITY, 1, errno);
+    if (syscall(SYS_setresuid, 0, 0, 0) != 0)
+        nk_child_fail(channel, NK_STEP_IDENTITY, 2, errno);
+}
+
 // Moves fd to the fixed number `to` with O_CLOEXEC; returns `to`.
 static int move_fd(int fd, int to, int channel) {
     if (fd != to) {
@@ -179,6 +193,8 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
     wait_for_go(channel);
     if (syscall(SYS_setsid) < 0)
         nk_child_fail(channel, NK_STEP_SETSID, 0, errno);
+    if (spec->namespaces & NK_NS_USER)
+        become_namespace_root(channel);
 
     channel = move_fd(channel, NK_FD_CHANNEL, channel);
     // Opened before Landlock restricts us; O_PATH needs no read or execute right.

@@ -7,46 +7,63 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <arpa/inet.h>
+#include <asm/prctl.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/bpf.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef __X32_SYSCALL_BIT
 #define __X32_SYSCALL_BIT 0x40000000
 #endif
 
-// One argument per letter: d int, x hex, s string, A dirfd, f address family,
-// t socket type, o open flags, S signal, P ptrace request, C clone flags,
-// U namespace flags, B bpf command, . not shown (a run of them prints as "...").
+// One argument per letter: d int, l 64-bit int, x hex, s string, A dirfd,
+// f address family, t socket type, a socket address (its length is the next
+// argument), o open flags, S signal, P ptrace request, C clone flags, U namespace
+// flags, B bpf command, K keyctl command, M seccomp operation, R rlimit resource,
+// I ioctl request, p prctl option, F fcntl command, Q arch_prctl code,
+// . not shown (a run of them prints as "...").
 static const struct { int nr; const char *args; } formats[] = {
-    {SYS_socket, "ftd"},       {SYS_socketpair, "ftd."},   {SYS_connect, "d.."},
-    {SYS_bind, "d.."},         {SYS_listen, "dd"},         {SYS_accept, "d.."},
+    {SYS_socket, "ftd"},       {SYS_socketpair, "ftd."},   {SYS_connect, "dad"},
+    {SYS_bind, "dad"},         {SYS_listen, "dd"},         {SYS_accept, "d.."},
     {SYS_accept4, "d..x"},     {SYS_open, "so"},           {SYS_openat, "Aso"},
     {SYS_creat, "so"},         {SYS_execve, "s.."},        {SYS_execveat, "As..x"},
     {SYS_kill, "dS"},          {SYS_tkill, "dS"},          {SYS_tgkill, "ddS"},
     {SYS_ptrace, "Pd.."},      {SYS_mount, "sssx."},       {SYS_umount2, "sx"},
     {SYS_unshare, "U"},        {SYS_setns, "dU"},          {SYS_clone, "C...."},
     {SYS_fork, ""},            {SYS_vfork, ""},            {SYS_io_uring_setup, "d."},
-    {SYS_bpf, "B.d"},          {SYS_perf_event_open, ".dddx"}, {SYS_keyctl, "d...."},
+    {SYS_bpf, "B.d"},          {SYS_perf_event_open, ".dddx"}, {SYS_keyctl, "K...."},
     {SYS_add_key, "ss..d"},    {SYS_request_key, "ss.d"},  {SYS_userfaultfd, "x"},
     {SYS_process_vm_readv, "d....x"}, {SYS_process_vm_writev, "d....x"},
     {SYS_pidfd_open, "dx"},    {SYS_pidfd_send_signal, "dS.x"}, {SYS_pidfd_getfd, "ddx"},
     {SYS_memfd_create, "sx"},  {SYS_init_module, "..s"},   {SYS_finit_module, "dsx"},
-    {SYS_ioctl, "dx."},        {SYS_dup, "d"},             {SYS_dup2, "dd"},
-    {SYS_dup3, "ddx"},         {SYS_fcntl, "dd."},         {SYS_chdir, "s"},
+    {SYS_ioctl, "dI."},        {SYS_dup, "d"},             {SYS_dup2, "dd"},
+    {SYS_dup3, "ddx"},         {SYS_fcntl, "dF."},         {SYS_chdir, "s"},
     {SYS_unlink, "s"},         {SYS_mkdir, "sx"},          {SYS_stat, "s."},
-    {SYS_access, "sx"},
+    {SYS_access, "sx"},        {SYS_chroot, "s"},          {SYS_pivot_root, "ss"},
+    {SYS_seccomp, "Mx."},      {SYS_prctl, "p...."},       {SYS_arch_prctl, "Qx"},
+    {SYS_prlimit64, "dR.."},   {SYS_setrlimit, "R."},      {SYS_ftruncate, "dl"},
+    {SYS_fallocate, "dxll"},   {SYS_setuid, "d"},          {SYS_setgid, "d"},
+    {SYS_setreuid, "dd"},      {SYS_setregid, "dd"},       {SYS_setresuid, "ddd"},
+    {SYS_setresgid, "ddd"},    {SYS_setgroups, "d."},      {SYS_capset, ".."},
+    {SYS_open_tree, "Asx"},    {SYS_move_mount, "AsAsx"},  {SYS_fsopen, "sx"},
 };
 
 typedef struct { uint64_t value; const char *name; } symbol;
@@ -75,6 +92,34 @@ static const symbol ptrace_requests[] = {
     SYM(PTRACE_TRACEME), SYM(PTRACE_PEEKTEXT), SYM(PTRACE_PEEKDATA), SYM(PTRACE_POKETEXT),
     SYM(PTRACE_POKEDATA), SYM(PTRACE_CONT), SYM(PTRACE_KILL), SYM(PTRACE_ATTACH),
     SYM(PTRACE_DETACH), SYM(PTRACE_SEIZE), SYM(PTRACE_INTERRUPT), {0, 0}};
+static const symbol keyctl_commands[] = {
+    SYM(KEYCTL_GET_KEYRING_ID), SYM(KEYCTL_JOIN_SESSION_KEYRING), SYM(KEYCTL_UPDATE),
+    SYM(KEYCTL_REVOKE), SYM(KEYCTL_DESCRIBE), SYM(KEYCTL_READ), SYM(KEYCTL_SEARCH),
+    SYM(KEYCTL_LINK), SYM(KEYCTL_SETPERM), {0, 0}};
+static const symbol seccomp_operations[] = {
+    SYM(SECCOMP_SET_MODE_STRICT), SYM(SECCOMP_SET_MODE_FILTER), SYM(SECCOMP_GET_ACTION_AVAIL),
+    SYM(SECCOMP_GET_NOTIF_SIZES), {0, 0}};
+static const symbol rlimit_resources[] = {
+    SYM(RLIMIT_CPU), SYM(RLIMIT_FSIZE), SYM(RLIMIT_DATA), SYM(RLIMIT_STACK), SYM(RLIMIT_CORE),
+    SYM(RLIMIT_RSS), SYM(RLIMIT_NPROC), SYM(RLIMIT_NOFILE), SYM(RLIMIT_MEMLOCK), SYM(RLIMIT_AS),
+    SYM(RLIMIT_LOCKS), SYM(RLIMIT_SIGPENDING), SYM(RLIMIT_MSGQUEUE), SYM(RLIMIT_NICE),
+    SYM(RLIMIT_RTPRIO), SYM(RLIMIT_RTTIME), {0, 0}};
+static const symbol ioctl_requests[] = {
+    SYM(TIOCSTI), SYM(TIOCSCTTY), SYM(TIOCNOTTY), SYM(TIOCLINUX), SYM(TIOCSETD), SYM(TCSETS),
+    SYM(TCSETSW), SYM(TCSETSF), SYM(TIOCSWINSZ), SYM(TIOCGWINSZ), SYM(FIONREAD), SYM(FIONBIO),
+    SYM(FIOCLEX), SYM(FIONCLEX), SYM(FIOASYNC), {0, 0}};
+static const symbol prctl_options[] = {
+    SYM(PR_SET_PDEATHSIG), SYM(PR_SET_DUMPABLE), SYM(PR_SET_KEEPCAPS), SYM(PR_SET_SECCOMP),
+    SYM(PR_CAPBSET_DROP), SYM(PR_SET_SECUREBITS), SYM(PR_SET_MM), SYM(PR_SET_PTRACER),
+    SYM(PR_SET_CHILD_SUBREAPER), SYM(PR_SET_NO_NEW_PRIVS), SYM(PR_CAP_AMBIENT),
+    SYM(PR_SET_TSC), SYM(PR_SET_SPECULATION_CTRL), {0, 0}};
+static const symbol fcntl_commands[] = {
+    SYM(F_DUPFD), SYM(F_DUPFD_CLOEXEC), SYM(F_GETLK), SYM(F_SETLK), SYM(F_SETLKW),
+    SYM(F_SETOWN), SYM(F_GETOWN), SYM(F_SETSIG), SYM(F_SETLEASE), SYM(F_NOTIFY),
+    SYM(F_SETPIPE_SZ), SYM(F_ADD_SEALS), SYM(F_GET_SEALS), SYM(F_OFD_SETLK), {0, 0}};
+static const symbol arch_prctl_codes[] = {
+    SYM(ARCH_SET_GS), SYM(ARCH_SET_FS), SYM(ARCH_GET_FS), SYM(ARCH_GET_GS),
+    SYM(ARCH_GET_CPUID), SYM(ARCH_SET_CPUID), {0, 0}};
 static const symbol bpf_commands[] = {
     SYM(BPF_MAP_CREATE), SYM(BPF_MAP_LOOKUP_ELEM), SYM(BPF_MAP_UPDATE_ELEM),
     SYM(BPF_MAP_DELETE_ELEM), SYM(BPF_MAP_GET_NEXT_KEY), SYM(BPF_PROG_LOAD), SYM(BPF_OBJ_PIN),
@@ -92,13 +137,16 @@ __attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, 
         t->used = t->used + (size_t)n < t->size ? t->used + (size_t)n : t->size - 1;
 }
 
-static void put_enum(text *t, uint64_t value, const symbol *table) {
+static const char *symbol_name(uint64_t value, const symbol *table) {
     for (; table->name; table++)
-        if (table->value == value) {
-            put(t, "%s", table->name);
-            return;
-        }
-    put(t, "%lld", (long long)(int)value);
+        if (table->value == value)
+            return table->name;
+    return NULL;
+}
+
+static void put_enum(text *t, uint64_t value, const symbol *table) {
+    const char *name = symbol_name(value, table);
+    name ? put(t, "%s", name) : put(t, "%lld", (long long)(int)value);
 }
 
 // "A|B|0x40": known bits by name, the rest in hex; 0 prints as "0".
@@ -131,37 +179,94 @@ static void put_open_flags(text *t, uint64_t flags) {
     }
 }
 
-// The string at addr in the caller's memory, quoted. The pid could have died and been
-// reused while we read; the notification is still pending only if it has not, so the
-// bytes are trusted only when NOTIF_ID_VALID says so afterwards.
-static void put_string(text *t, const nk_violation *v, int notify_fd, uint64_t id,
-                       uint64_t addr) {
-    char path[32], s[97];
+// Up to len bytes of the caller's memory at addr, or -1. The pid could have died and
+// been reused while we read; the notification is still pending only if it has not, so
+// the bytes are trusted only when NOTIF_ID_VALID says so afterwards.
+static ssize_t read_caller(const nk_violation *v, int notify_fd, uint64_t id, uint64_t addr,
+                           void *buffer, size_t len) {
+    char path[32];
     snprintf(path, sizeof path, "/proc/%d/mem", v->pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? pread(fd, s, sizeof s - 1, (off_t)addr) : -1;
+    ssize_t n = fd >= 0 ? pread(fd, buffer, len, (off_t)addr) : -1;
     if (fd >= 0)
         close(fd);
-    if (n <= 0 || ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) {
+    if (n <= 0 || ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0)
+        return -1;
+    return n;
+}
+
+// n bytes, quoted, up to the first NUL; "..." after the quote if there was none.
+static void put_quoted(text *t, const char *s, size_t n) {
+    put(t, "\"");
+    size_t i = 0;
+    for (; i < n && s[i]; i++)
+        if (s[i] == '"' || s[i] == '\\')
+            put(t, "\\%c", s[i]);
+        else if (isprint((unsigned char)s[i]))
+            put(t, "%c", s[i]);
+        else
+            put(t, "\\x%02x", (unsigned char)s[i]);
+    put(t, i == n ? "\"..." : "\"");
+}
+
+// The string at addr in the caller's memory, quoted.
+static void put_string(text *t, const nk_violation *v, int notify_fd, uint64_t id,
+                       uint64_t addr) {
+    char s[96];
+    ssize_t n = read_caller(v, notify_fd, id, addr, s, sizeof s);
+    if (n < 0)
+        put(t, "0x%llx", (unsigned long long)addr);
+    else
+        put_quoted(t, s, (size_t)n);
+}
+
+// The socket address at addr, len bytes long: {AF_UNIX, "/path"}, {AF_UNIX, @"abstract"},
+// {AF_INET, 10.0.0.1:80}, {AF_INET6, [::1]:80}, or the family alone.
+static void put_sockaddr(text *t, const nk_violation *v, int notify_fd, uint64_t id,
+                         uint64_t addr, uint64_t len) {
+    struct sockaddr_storage sa;
+    memset(&sa, 0, sizeof sa);
+    ssize_t n = read_caller(v, notify_fd, id, addr, &sa, len < sizeof sa ? (size_t)len : sizeof sa);
+    if (n < (ssize_t)sizeof sa.ss_family) {
         put(t, "0x%llx", (unsigned long long)addr);
         return;
     }
-    s[n] = 0;
-    put(t, "\"");
-    for (char *c = s; *c; c++)
-        if (*c == '"' || *c == '\\')
-            put(t, "\\%c", *c);
-        else if (isprint((unsigned char)*c))
-            put(t, "%c", *c);
-        else
-            put(t, "\\x%02x", (unsigned char)*c);
-    put(t, strlen(s) == (size_t)n ? "\"..." : "\"");  // no NUL within what we read
+    put(t, "{");
+    put_enum(t, sa.ss_family, families);
+    char ip[INET6_ADDRSTRLEN];
+    if (sa.ss_family == AF_UNIX && n > (ssize_t)offsetof(struct sockaddr_un, sun_path)) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&sa;
+        size_t path_len = (size_t)n - offsetof(struct sockaddr_un, sun_path);
+        int abstract = un->sun_path[0] == 0;
+        put(t, ", %s", abstract ? "@" : "");
+        put_quoted(t, un->sun_path + abstract, path_len - (size_t)abstract);
+    } else if (sa.ss_family == AF_INET && n >= (ssize_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
+        put(t, ", %s:%u", inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip), ntohs(in->sin_port));
+    } else if (sa.ss_family == AF_INET6 && n >= (ssize_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
+        put(t, ", [%s]:%u", inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip), ntohs(in6->sin6_port));
+    }
+    put(t, "}");
 }
 
-static void put_arg(text *t, char kind, uint64_t a, const nk_violation *v, int notify_fd,
+static void put_arg(text *t, char kind, int i, const nk_violation *v, int notify_fd,
                     uint64_t id) {
+    uint64_t a = v->args[i];
     switch (kind) {
     case 'd': put(t, "%d", (int)a); break;
+    case 'l': put(t, "%lld", (long long)a); break;
+    case 'a': put_sockaddr(t, v, notify_fd, id, a, i < 5 ? v->args[i + 1] : 0); break;
+    case 'K': put_enum(t, a, keyctl_commands); break;
+    case 'M': put_enum(t, a, seccomp_operations); break;
+    case 'R': put_enum(t, a, rlimit_resources); break;
+    case 'I':  // unknown requests read better in hex, as the headers define them
+        symbol_name(a, ioctl_requests) ? put_enum(t, a, ioctl_requests)
+                                       : put(t, "0x%llx", (unsigned long long)a);
+        break;
+    case 'p': put_enum(t, a, prctl_options); break;
+    case 'F': put_enum(t, a, fcntl_commands); break;
+    case 'Q': put_enum(t, a, arch_prctl_codes); break;
     case 'x': put(t, "0x%llx", (unsigned long long)a); break;
     case 's': put_string(t, v, notify_fd, id, a); break;
     case 'A': (int)a == AT_FDCWD ? put(t, "AT_FDCWD") : put(t, "%d", (int)a); break;
@@ -206,7 +311,7 @@ static void put_call(text *t, const nk_violation *v, int notify_fd, uint64_t id)
             const char *sep = i ? ", " : "";
             if (format[i] != '.') {
                 put(t, "%s", sep);
-                put_arg(t, format[i], v->args[i], v, notify_fd, id);
+                put_arg(t, format[i], i, v, notify_fd, id);
             } else if (i == 0 || format[i - 1] != '.') {
                 put(t, "%s...", sep);
             }

@@ -23,6 +23,7 @@ enum nk_step {
     NK_STEP_SIGNALS,              // index = signal number
     NK_STEP_PDEATHSIG,
     NK_STEP_SETSID,
+    NK_STEP_IDENTITY,             // index: 0 setgroups, 1 setresgid, 2 setresuid
     NK_STEP_OPEN_EXE,
     NK_STEP_RESERVE_FDS,          // index = the fixed fd number
     NK_STEP_KEEP_FD,              // index = position in keep_fds

@@ -27,6 +27,7 @@ static const char *const step_names[] = {
     [NK_STEP_SIGNALS] = "resetting signal handlers",
     [NK_STEP_PDEATHSIG] = "prctl(PR_SET_PDEATHSIG)",
     [NK_STEP_SETSID] = "setsid",
+    [NK_STEP_IDENTITY] = "becoming root of its user namespace",
     [NK_STEP_OPEN_EXE] = "opening the executable",
     [NK_STEP_RESERVE_FDS] = "moving private fds to 1000/1001",
     [NK_STEP_KEEP_FD] = "placing kept fd",
@@ -62,6 +63,8 @@ static void step_detail(const nk_spawn_spec *spec, const nk_child_msg *msg, char
         snprintf(out, len, " \"%s\"", spec->read_only_paths[i]);
     else if (msg->step == NK_STEP_LANDLOCK_READ_WRITE && i >= 0 && i < spec->read_write_count)
         snprintf(out, len, " \"%s\"", spec->read_write_paths[i]);
+    else if (msg->step == NK_STEP_IDENTITY)
+        snprintf(out, len, " (%s)", i == 0 ? "setgroups" : i == 1 ? "setresgid" : "setresuid");
     else if (msg->step == NK_STEP_CAPABILITIES)
         snprintf(out, len, " (%s)", i == 0 ? "bounding set" : i == 1 ? "ambient set" : "capset");
     else if (msg->step == NK_STEP_SIGNALS || msg->step == NK_STEP_RESERVE_FDS)
@@ -116,16 +119,41 @@ static int write_file(const char *path, const char *text) {
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-// Our own uid and gid become root inside the new user namespace: the one mapping an
-// unprivileged parent may write. The child holds no capability by the time it
-// executes, so this root owns nothing but its own namespaces.
+// The id the domain has outside its user namespace. An unprivileged kernel maps its own
+// uid and gid (the one mapping it may write). A kernel running as root must not: a
+// process whose real uid is host root is exempt from RLIMIT_NPROC, so the domain's
+// process limit would not hold (a thread bomb could take every pid on the host), and
+// every root-owned file Landlock lets it reach would be its own. Its domains run as the
+// overflow ids ("nobody"/"nogroup", normally 65534) instead.
+static unsigned outside_id(unsigned id, const char *overflow_file) {
+    if (id != 0)
+        return id;
+    unsigned overflow = 65534;
+    char text[16] = {0};
+    int fd = open(overflow_file, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, text, sizeof text - 1) > 0)
+            sscanf(text, "%u", &overflow);
+        close(fd);
+    }
+    return overflow;
+}
+
+// Root inside the new user namespace is the outside id above; the child then takes it
+// (child.c: become_namespace_root). It holds no capability by the time it executes, so
+// this root owns nothing but its own namespaces.
 static int write_id_maps(const nk_spawn_spec *spec, pid_t pid, char *err, size_t err_len) {
     char path[64], text[64];
     struct { const char *file; unsigned id; } maps[] = {
-        {"setgroups", 0}, {"gid_map", getegid()}, {"uid_map", geteuid()}};
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        {"setgroups", 0},
+        {"gid_map", outside_id(getegid(), "/proc/sys/kernel/overflowgid")},
+        {"uid_map", outside_id(geteuid(), "/proc/sys/kernel/overflowuid")}};
+    // An unprivileged kernel may write gid_map only once setgroups is denied, which
+    // leaves the child its supplementary groups (the kernel's own, harmless). Root
+    // leaves setgroups allowed, so the child can drop root's groups.
+    for (size_t i = geteuid() == 0 ? 1 : 0; i < sizeof maps / sizeof maps[0]; i++) {
         snprintf(path, sizeof path, "/proc/%d/%s", pid, maps[i].file);
-        if (i == 0)  // gid_map may only be written by us once setgroups is denied
+        if (i == 0)
             snprintf(text, sizeof text, "deny");
         else
             snprintf(text, sizeof text, "0 %u 1\n", maps[i].id);

@@ -1,7 +1,10 @@
-// violation.c: receive one seccomp user notification, record it, refuse the call.
+// violation.c: receive one seccomp user notification and record it.
 //
-// The domain's thread stays stopped in the syscall until we answer. We answer EPERM and
-// the kernel kills the domain through its pidfd; the report is what the operator sees.
+// The domain's thread stays stopped in the syscall until the notification is answered,
+// and we never answer: the kernel kills the domain through its pidfd, and SIGKILL ends
+// the wait. So a refused call never returns into the domain, not even with an error,
+// and the domain runs no further instruction of the thread that tried it. The report is
+// what the operator sees.
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -40,31 +43,23 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
         return -1;
     struct seccomp_notif *request = calloc(1, at_least(sizes.seccomp_notif, sizeof *request));
-    struct seccomp_notif_resp *response =
-        calloc(1, at_least(sizes.seccomp_notif_resp, sizeof *response));
-    int rc = -1;
-    if (request == NULL || response == NULL)
-        goto done;
-    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, request) != 0)
-        goto done;  // EINTR: retry; ENOENT: the domain died before we read it
-
+    if (request == NULL)
+        return -1;
+    // EINTR: retry; ENOENT: the domain died before we read it.
+    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, request) != 0) {
+        int saved = errno;
+        free(request);
+        errno = saved;
+        return -1;
+    }
     memset(out, 0, sizeof *out);
     out->pid = (pid_t)request->pid;
     out->syscall_nr = request->data.nr;
     out->arch = request->data.arch;
     memcpy(out->args, request->data.args, sizeof out->args);
+    // The refused thread is still blocked in the call, so the arguments it points at are
+    // read while it cannot touch them (its other threads still could).
     nk_describe_violation(out, notify_fd, request->id);
-
-    response->id = request->id;
-    response->error = -EPERM;
-    // ENOENT: the domain is already gone (killed meanwhile); the report still stands.
-    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, response) != 0 && errno != ENOENT)
-        goto done;
-    rc = 0;
-done:;
-    int saved = errno;
     free(request);
-    free(response);
-    errno = saved;
-    return rc;
+    return 0;
 }

@@ -1,8 +1,10 @@
-// nkctl bench: the LRPC paper's four calls (null, add, bigIn, bigInOut) made from one
-// client thread and timed call by call, next to this machine's floor measured in the
-// same run. A benchmark, not a test: it checks every result only so that a fast wrong
-// answer can never be reported as a fast call.
+// nkctl bench: the LRPC paper's four calls (null, add, bigIn, bigInOut) timed call by
+// call over both transports, every wait-and-placement policy measured, and two clients
+// against one — each next to this machine's floor measured in the same run. A
+// benchmark, not a test: it checks every result only so that a fast wrong answer can
+// never be reported as a fast call.
 import ArgumentParser
+import CNanoKernel
 import Foundation
 import Glibc
 import Interfaces
@@ -10,60 +12,150 @@ import LRPC
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time LRPC calls to the bench service and compare them with the machine's floor.",
+        abstract: "Time LRPC and message calls to the bench service against the machine's floor.",
         discussion: """
-            The kernel and its services inherit CPU affinity and NK_SPIN from `nkctl boot`, so \
-            boot and bench must be started alike; the bench checks this and refuses a mismatch.
-              scheduler:  nkctl boot --detach
-                          nkctl bench
-              same-cpu:   taskset -c 0 nkctl boot --detach
-                          taskset -c 0 nkctl bench --placement same-cpu
-              spinning:   NK_SPIN=200 nkctl boot --detach
-                          NK_SPIN=200 nkctl bench
+            The bench sets the kernel's placement and spin for each measurement (the kernel \
+            passes them on to every domain) and puts them back when it is done.
+              nkctl bench                                     everything, default policy
+              nkctl bench --policy placement=same-cpu,spin=0  the main table under one policy
+              nkctl bench --transport lrpc --no-sweep --no-scaling
             """)
     @OptionGroup var kernel: KernelOptions
     @Option(help: "Calls per procedure before the timed ones (not recorded).") var warmup = 2000
     @Option(help: "Timed calls per procedure, and round trips per floor pattern.") var iterations = 20000
-    @Option(help: "scheduler, or same-cpu (boot and bench both under `taskset -c N`).") var placement = Placement.scheduler
+    @Option(help: "lrpc, message or both.") var transport = TransportChoice.both
+    @Option(help: "placement=scheduler|same-cpu|server-cpu|client-cpu|follow-client,spin=N for the main table (default: the measured default).")
+    var policy: String?
+    @Flag(inversion: .prefixedNo, help: "Measure the null call under every placement and spin.") var sweep = true
+    @Flag(inversion: .prefixedNo, help: "Measure one client against two on two CPUs.") var scaling = true
     @Flag(help: "Print one JSON document with every result.") var json = false
 
     func validate() throws {
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
         // nkfloor's limit, so the floor always runs as many round trips as the calls.
         guard (1...100_000_000).contains(iterations) else { throw ValidationError("--iterations must be from 1 to 100000000") }
+        if let policy, Tuning.parse(policy) == nil { throw ValidationError("--policy: expected placement=NAME,spin=N, got '\(policy)'") }
     }
 
     func run() throws {
         let runtime = try kernel.connect()
-        let processes = try CallProcesses(runtime: runtime, interface: BenchInterface.name)
-        let cpus = try verifyPlacement(placement, of: processes)
-        let spin = try verifySpin(of: processes)
-        let floor = try FloorRunner(iterations: iterations, placement: placement, cpus: cpus, spin: spin)
-        let binding: ClientBinding
-        do { binding = try runtime.importInterface(BenchInterface.name) } catch { throw CommandFailed("\(error)") }
-        // A call that never returns is a bug to report, not a latency to wait for. The
-        // deadline is read only after a call has stopped spinning and gone to sleep.
-        binding.callTimeoutSeconds = 10
-
+        let original = try KernelTuning(runtime: runtime)
+        defer { try? original.restore() }
+        let (placement, spin) = policy.flatMap(Tuning.parse) ?? (Tuning.defaultPlacement, Tuning.defaultSpin)
         let progress = ProgressLine()
-        let calls = try CallTimer(binding: binding, warmup: warmup, iterations: iterations, progress: progress).measureAll()
-        let floors = try floor.measureAll(progress: progress)
+        let floor = try FloorRunner(iterations: iterations, progress: progress)
+
+        try original.apply(placement, spin)
+        let bindings = try transport.transports.map { try BenchBinding(runtime: runtime, transport: $0) }
+        let timer = CallTimer(warmup: warmup, iterations: iterations, progress: progress)
+        let calls = try bindings.flatMap { try timer.measureAll($0) }
+        let floors = try floor.measureAll(placement: placement, spin: spin)
+
+        let policies = sweep ? try sweepPolicies(runtime, original, floor, timer) : []
+        let scalingResult = scaling ? try ScalingRun(socketPath: kernel.socketPath, progress: progress).measure(original) : nil
         progress.clear()
 
-        let report = BenchReport(placement: placement, cpus: cpus, spin: spin, warmup: warmup,
-                                 iterations: iterations, calls: calls, floors: floors)
+        let report = BenchReport(placement: placement, spin: spin, warmup: warmup, iterations: iterations,
+                                 calls: calls, floors: floors, policies: policies, scaling: scalingResult)
         if json { try report.printJSON() } else { report.printTables() }
+    }
+
+    /// The null call and its futex3 floor under every placement, spinning and not.
+    private func sweepPolicies(_ runtime: DomainRuntime, _ tuning: KernelTuning, _ floor: FloorRunner,
+                               _ timer: CallTimer) throws -> [PolicyResult] {
+        let binding = try BenchBinding(runtime: runtime, transport: .lrpc)
+        var results: [PolicyResult] = []
+        for placement in Placement.allCases {
+            for spin in [0, 200] {
+                try tuning.apply(placement, spin)
+                let null = try timer.measureNull(binding)
+                let futex3 = try floor.measure("futex3", placement: placement, spin: spin)
+                results.append(PolicyResult(placement: placement.rawValue, spin: spin, null: null, futex3: futex3))
+            }
+        }
+        return results
+    }
+}
+
+enum TransportChoice: String, ExpressibleByArgument {
+    case lrpc, message, both
+    var transports: [Transport] {
+        switch self {
+        case .lrpc: [.lrpc]
+        case .message: [.message]
+        case .both: [.lrpc, .message]
+        }
+    }
+}
+
+/// The kernel's placement and spin: read at the start, set per measurement, put back.
+struct KernelTuning {
+    let runtime: DomainRuntime
+    let original: String
+
+    init(runtime: DomainRuntime) throws {
+        self.runtime = runtime
+        let current = try JSONDecoder().decode([String: String].self, from: Data(runtime.admin("tune").utf8))
+        original = "placement=\(current["placement"] ?? "scheduler"),spin=\(current["spin"] ?? "0")"
+    }
+
+    /// Set it in the kernel (which tells every domain), in this process, and pin the
+    /// calling thread where the placement puts a client.
+    func apply(_ placement: Placement, _ spin: Int) throws {
+        _ = try runtime.admin("tune", argument: Tuning.describe(placement, spin))
+        Tuning.shared.apply(placement: placement, spin: spin)
+        _ = nk_pin_thread(placement.benchClientCPU)
+        // The domains pick the policy up on their next wake-up; give the control
+        // messages a moment to arrive before anything is timed.
+        usleep(50_000)
+    }
+
+    func restore() throws {
+        _ = try runtime.admin("tune", argument: original)
+        _ = nk_pin_thread(-1)
+    }
+}
+
+extension Placement {
+    /// Where the bench's client thread runs: pinned, so that its floor can be pinned the
+    /// same way. Follow-client keeps the client on CPU 0 and the call follows it there.
+    var benchClientCPU: Int32 {
+        switch self {
+        case .scheduler: -1
+        case .followClient: 0
+        default: cpu(for: .client) ?? -1
+        }
+    }
+
+    /// nkfloor's --cpus for the same placement: client, kernel, server.
+    var floorCPUs: String {
+        switch self {
+        case .scheduler: "-,-,-"
+        case .followClient: "0,0,0"
+        default: [Role.client, .kernel, .server].map { cpu(for: $0).map(String.init) ?? "-" }.joined(separator: ",")
+        }
+    }
+}
+
+/// A binding to the bench service, with a deadline so a lost call is an error.
+struct BenchBinding {
+    let binding: ClientBinding
+    let transport: Transport
+
+    init(runtime: DomainRuntime, transport: Transport) throws {
+        do { binding = try runtime.importInterface(BenchInterface.name, transport: transport) } catch { throw CommandFailed("\(error)") }
+        binding.callTimeoutSeconds = 10
+        self.transport = transport
     }
 }
 
 /// Makes the calls of one procedure after another and times each one.
 struct CallTimer {
-    let binding: ClientBinding
     let warmup: Int
     let iterations: Int
     let progress: ProgressLine
 
-    func measureAll() throws -> [CallResult] {
+    func measureAll(_ bench: BenchBinding) throws -> [CallResult] {
         let payload = (0..<BenchInterface.payloadSize).map { UInt8(truncatingIfNeeded: $0) }
         // Every call gets arguments of its own, so a stale reply cannot pass the check.
         func stamped(_ i: Int) -> [UInt8] {
@@ -72,53 +164,85 @@ struct CallTimer {
             return bytes
         }
         return [
-            try measure(BenchInterface.null, arguments: { _ in Empty() }, isCorrect: { _, _ in true }),
-            try measure(BenchInterface.add, arguments: { AddArguments(Int32(truncatingIfNeeded: $0), 7) },
+            try measure(bench, BenchInterface.null, arguments: { _ in Empty() }, isCorrect: { _, _ in true }),
+            try measure(bench, BenchInterface.add, arguments: { AddArguments(Int32(truncatingIfNeeded: $0), 7) },
                         isCorrect: { $1 == $0.a &+ $0.b }),
-            try measure(BenchInterface.bigIn, arguments: { .init(stamped($0)) }, isCorrect: { _, _ in true }),
-            try measure(BenchInterface.bigInOut, arguments: { .init(stamped($0)) }, isCorrect: { $1 == $0 }),
+            try measure(bench, BenchInterface.bigIn, arguments: { .init(stamped($0)) }, isCorrect: { _, _ in true }),
+            try measure(bench, BenchInterface.bigInOut, arguments: { .init(stamped($0)) }, isCorrect: { $1 == $0 }),
         ]
+    }
+
+    func measureNull(_ bench: BenchBinding) throws -> LatencySummary {
+        try measure(bench, BenchInterface.null, arguments: { _ in Empty() }, isCorrect: { _, _ in true }).latency
     }
 
     /// `warmup` calls, then `iterations` timed ones. Only the call itself is inside the
     /// clock reads: building arguments, checking results and progress are outside.
-    private func measure<A, R>(_ procedure: Procedure<A, R>, arguments: (Int) -> A,
+    private func measure<A, R>(_ bench: BenchBinding, _ procedure: Procedure<A, R>, arguments: (Int) -> A,
                                isCorrect: (A, R) -> Bool) throws -> CallResult {
         var samples = [UInt64](repeating: 0, count: iterations)
         for i in 0..<(warmup + iterations) {
             let input = arguments(i)
             let start = monotonicNanoseconds()
             let output: R
-            do { output = try binding.call(procedure, input) } catch {
-                throw CommandFailed("bench.\(procedure.name), call \(i): \(error)")
+            do { output = try bench.binding.call(procedure, input) } catch {
+                throw CommandFailed("bench.\(procedure.name) (\(bench.transport.rawValue)), call \(i): \(error)")
             }
             let end = monotonicNanoseconds()
             guard isCorrect(input, output) else {
                 throw CommandFailed("bench.\(procedure.name), call \(i): wrong result \(output) for \(input)")
             }
             if i >= warmup { samples[i - warmup] = end - start }
-            if i % 1000 == 0 { progress.show("\(procedure.name) \(i)/\(warmup + iterations)") }
+            if i % 1000 == 0 { progress.show("\(bench.transport.rawValue) \(procedure.name) \(i)/\(warmup + iterations)") }
         }
-        return CallResult(procedure: procedure.name, latency: LatencySummary(samples: samples))
+        return CallResult(procedure: procedure.name, transport: bench.transport, latency: LatencySummary(samples: samples))
     }
 }
 
 struct CallResult: Encodable {
     var procedure: String
+    var transport: Transport
     var latency: LatencySummary
-    /// Copies of the argument bytes into memory the other domain can read, per call, by
-    /// construction: one, the client stub's write into the A-stack, which the server maps
-    /// too. No copy follows on the way: the kernel validates the trap without touching the
-    /// A-stack, where a message-passing RPC copies into the kernel and out again. Not
-    /// counted: the server stub's read of the arguments into its own values before use
-    /// (the unmarshal copy the seed lecture counts as LRPC's second). Results return the
-    /// same way, written once into the A-stack.
-    var argCopies = 1
-    /// Median over the futex3 floor's median.
+    /// Copies of the argument bytes per call, by construction (`Transport.argumentCopies`):
+    /// LRPC writes them once into the A-stack, which the server maps too; a message is
+    /// copied into the message, into the kernel, on to the server and out into values.
+    var argCopies: Int { transport.argumentCopies }
+    /// Median over the median of this transport's floor (futex3 for LRPC, relay for messages).
     var ratioToFloor: Double?
 
+    var floorPattern: String { transport == .lrpc ? "futex3" : "relay" }
+
     enum CodingKeys: String, CodingKey {
-        case procedure, latency, argCopies = "arg_copies", ratioToFloor = "ratio_to_futex3_median"
+        case procedure, transport, latency, argCopies = "arg_copies", ratioToFloor = "ratio_to_floor_median", floorPattern = "floor"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(procedure, forKey: .procedure)
+        try c.encode(transport.rawValue, forKey: .transport)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(argCopies, forKey: .argCopies)
+        try c.encodeIfPresent(ratioToFloor, forKey: .ratioToFloor)
+        try c.encode(floorPattern, forKey: .floorPattern)
+    }
+}
+
+/// The null call under one placement and spin, with its floor.
+struct PolicyResult: Encodable {
+    var placement: String
+    var spin: Int
+    var null: LatencySummary
+    var futex3: LatencySummary
+    var ratio: Double { Double(null.medianNs) / Double(max(futex3.medianNs, 1)) }
+
+    enum CodingKeys: String, CodingKey { case placement, spin, null, futex3, ratio }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(placement, forKey: .placement)
+        try c.encode(spin, forKey: .spin)
+        try c.encode(null, forKey: .null)
+        try c.encode(futex3, forKey: .futex3)
+        try c.encode(ratio, forKey: .ratio)
     }
 }
 

@@ -1,12 +1,15 @@
 // The floor for `nkctl bench`: the same handoffs written directly in C (nkfloor), run in
-// the same session, placement and spin as the LRPC calls. DESIGN.md: compare against a
-// floor measured in the same run, never against a number from another day.
+// the same session, placement and spin as the calls. DESIGN.md: compare against a floor
+// measured in the same run, never against a number from another day.
+import CNanoKernel
 import Foundation
+import LRPC
 import NanoKernel
 
 /// One nkfloor pattern: its latency, or why it was not run.
 struct FloorResult: Encodable {
     var pattern: String
+    var cpus: String
     var latency: LatencySummary?
     var skipped: String?
 }
@@ -14,45 +17,42 @@ struct FloorResult: Encodable {
 struct FloorRunner {
     let executable: String
     let iterations: Int
-    let placement: Placement
-    /// nkfloor's --cpus for that placement: client, kernel (or middle), server.
-    let cpus: String
-    let spin: Int
+    let progress: ProgressLine
 
     /// nkfloor is built alongside nkctl, like the services.
-    init(iterations: Int, placement: Placement, cpus: String, spin: Int) throws {
+    init(iterations: Int, progress: ProgressLine) throws {
         executable = URL(fileURLWithPath: currentExecutablePath()).deletingLastPathComponent()
             .appendingPathComponent("nkfloor").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw CommandFailed("nkfloor not found at \(executable); `swift build` builds it next to nkctl")
         }
         self.iterations = iterations
-        self.placement = placement
-        self.cpus = cpus
-        self.spin = spin
+        self.progress = progress
     }
 
-    /// futex3 is the reference (client to kernel to server to client, like an LRPC call);
-    /// spin2 and relay bracket it: the fastest handoff, and a message-passing RPC.
-    func measureAll(progress: ProgressLine) throws -> [FloorResult] {
-        try ["futex3", "spin2", "relay"].map { pattern in
-            progress.show("floor \(pattern)")
-            if let reason = skipReason(pattern) { return FloorResult(pattern: pattern, skipped: reason) }
-            return FloorResult(pattern: pattern, latency: try measure(pattern))
-        }
+    /// futex3 is LRPC's floor (client to kernel to server to client); relay is the
+    /// message transport's (a middle process copying messages); spin2, on two CPUs, is
+    /// the fastest handoff the machine has.
+    func measureAll(placement: Placement, spin: Int) throws -> [FloorResult] {
+        [
+            FloorResult(pattern: "futex3", cpus: placement.floorCPUs, latency: try measure("futex3", placement: placement, spin: spin)),
+            FloorResult(pattern: "relay", cpus: placement.floorCPUs, latency: try measure("relay", placement: placement, spin: spin)),
+            FloorResult(pattern: "spin2", cpus: "0,1", latency: try measure("spin2", cpus: "0,1", spin: 0)),
+        ]
     }
 
-    private func skipReason(_ pattern: String) -> String? {
-        guard pattern == "spin2" && placement == .sameCPU else { return nil }
-        return "needs two CPUs: two spinners on one CPU hand off only when the scheduler preempts one"
+    func measure(_ pattern: String, placement: Placement, spin: Int) throws -> LatencySummary {
+        try measure(pattern, cpus: placement.floorCPUs, spin: spin)
     }
 
     /// Run nkfloor for one pattern; its stderr goes straight to the user.
-    private func measure(_ pattern: String) throws -> LatencySummary {
+    private func measure(_ pattern: String, cpus: String, spin: Int) throws -> LatencySummary {
+        progress.show("floor \(pattern) --cpus \(cpus) --spin \(spin)")
+        // nkfloor inherits this thread's affinity; it does its own pinning.
+        _ = nk_pin_thread(-1)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--pattern", pattern, "--json", "--iterations", String(iterations),
-                             "--cpus", cpus, "--spin", String(spin)]
+        process.arguments = ["--pattern", pattern, "--json", "--iterations", String(iterations), "--cpus", cpus, "--spin", String(spin)]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -1,29 +1,30 @@
-// The output of `nkctl bench`: one JSON document, or two tables for people.
+// The output of `nkctl bench`: one JSON document, or tables for people.
 import Foundation
+import LRPC
 
 struct BenchReport: Encodable {
-    var placement: Placement
-    /// The CPU list nkfloor was given; the LRPC processes ran the same way.
-    var cpus: String
-    /// NK_SPIN of the client, kernel and server, and nkfloor's --spin.
+    var placement: String
     var spin: Int
     var warmup: Int
     var iterations: Int
     var calls: [CallResult]
     var floors: [FloorResult]
+    var policies: [PolicyResult]
+    var scaling: ScalingResult?
 
-    init(placement: Placement, cpus: String, spin: Int, warmup: Int, iterations: Int,
-         calls: [CallResult], floors: [FloorResult]) {
-        self.placement = placement
-        self.cpus = cpus
+    init(placement: Placement, spin: Int, warmup: Int, iterations: Int, calls: [CallResult],
+         floors: [FloorResult], policies: [PolicyResult], scaling: ScalingResult?) {
+        self.placement = placement.rawValue
         self.spin = spin
         self.warmup = warmup
         self.iterations = iterations
         self.floors = floors
-        let floorMedian = floors.first { $0.pattern == "futex3" }?.latency?.medianNs
+        self.policies = policies
+        self.scaling = scaling
         self.calls = calls.map { call in
             var call = call
-            call.ratioToFloor = floorMedian.map { Double(call.latency.medianNs) / Double(max($0, 1)) }
+            let floor = floors.first { $0.pattern == call.floorPattern }?.latency?.medianNs
+            call.ratioToFloor = floor.map { Double(call.latency.medianNs) / Double(max($0, 1)) }
             return call
         }
     }
@@ -35,28 +36,54 @@ struct BenchReport: Encodable {
     }
 
     func printTables() {
-        print("\(iterations) timed calls per procedure after \(warmup) warm-up; placement \(placement.rawValue) (nkfloor --cpus \(cpus)); NK_SPIN \(spin)")
-        var rows = [["PROCEDURE", "MEDIAN µs", "P99 µs", "MEAN µs", "CALLS/S", "ARG COPIES", "× FUTEX3 FLOOR"]]
+        print("\(iterations) timed calls per procedure after \(warmup) warm-up; placement \(placement), spin \(spin)")
+        var rows = [["PROCEDURE", "TRANSPORT", "MEDIAN µs", "P99 µs", "CALLS/S", "ARG COPIES", "× FLOOR", "FLOOR"]]
         for call in calls {
-            rows.append([call.procedure] + Self.cells(call.latency) +
-                        [String(call.argCopies), call.ratioToFloor.map { String(format: "%.2f", $0) } ?? "-"])
+            rows.append([call.procedure, call.transport.rawValue] + Self.cells(call.latency) +
+                        [String(call.argCopies), call.ratioToFloor.map { String(format: "%.2f", $0) } ?? "-", call.floorPattern])
+        }
+        printTable(rows)
+        printSpeedup()
+
+        print("\nfloors (nkfloor, the same run)")
+        rows = [["PATTERN", "CPUS", "MEDIAN µs", "P99 µs", "CALLS/S"]]
+        for floor in floors {
+            guard let latency = floor.latency else { continue }
+            rows.append([floor.pattern, floor.cpus] + Self.cells(latency))
         }
         printTable(rows)
 
-        print("\nfloor (nkfloor, same placement and spin, \(iterations) round trips)")
-        rows = [["PATTERN", "MEDIAN µs", "P99 µs", "MEAN µs", "CALLS/S"]]
-        for floor in floors {
-            guard let latency = floor.latency else { continue }
-            rows.append([floor.pattern] + Self.cells(latency))
+        if !policies.isEmpty { printPolicies() }
+        if let scaling {
+            print(String(format: "\nscaling (%@, %.0f s each): one client %.0f calls/s, two clients on two CPUs %.0f calls/s: %.2fx",
+                         scaling.placement, scaling.seconds, scaling.oneClientCallsPerSec, scaling.twoClientsCallsPerSec, scaling.ratio))
+        }
+    }
+
+    /// Message RPC over LRPC, per procedure: the seeds' headline.
+    private func printSpeedup() {
+        for lrpc in calls where lrpc.transport == .lrpc {
+            guard let message = calls.first(where: { $0.transport == .message && $0.procedure == lrpc.procedure }) else { continue }
+            print(String(format: "%@: message RPC takes %.2fx the time of LRPC", lrpc.procedure,
+                         Double(message.latency.medianNs) / Double(max(lrpc.latency.medianNs, 1))))
+        }
+    }
+
+    private func printPolicies() {
+        print("\nnull call under each policy (LRPC; futex3 floor with the same placement and spin)")
+        var rows = [["PLACEMENT", "SPIN", "NULL MEDIAN µs", "NULL P99 µs", "FUTEX3 MEDIAN µs", "× FLOOR"]]
+        let fastest = policies.min { $0.null.medianNs < $1.null.medianNs }
+        for p in policies {
+            rows.append([p.placement, String(p.spin), String(format: "%.2f", p.null.medianMicroseconds),
+                         String(format: "%.2f", p.null.p99Microseconds), String(format: "%.2f", p.futex3.medianMicroseconds),
+                         String(format: "%.2f", p.ratio) + (p.placement == fastest?.placement && p.spin == fastest?.spin ? "  fastest" : "")])
         }
         printTable(rows)
-        for floor in floors {
-            if let reason = floor.skipped { print("\(floor.pattern): skipped, \(reason)") }
-        }
+        print("default: \(Tuning.describe(Tuning.defaultPlacement, Tuning.defaultSpin))")
     }
 
     private static func cells(_ latency: LatencySummary) -> [String] {
         [String(format: "%.2f", latency.medianMicroseconds), String(format: "%.2f", latency.p99Microseconds),
-         String(format: "%.2f", latency.meanMicroseconds), String(format: "%.0f", latency.callsPerSec)]
+         String(format: "%.0f", latency.callsPerSec)]
     }
 }

@@ -96,9 +96,10 @@ typedef struct nk_violation {
     char description[256];   // e.g. "socket(AF_INET, SOCK_STREAM, 0)"
 } nk_violation;
 
-// Receive one notification (blocking), fill `out`, answer the syscall with EPERM.
-// The caller then kills the domain. Returns 0, or -1 with errno set (EINTR: try again;
-// ENOENT: the domain died before its report was read).
+// Receive one notification (blocking) and fill `out`. The call is never answered: the
+// refused thread stays blocked in it until the caller kills the domain (which it must),
+// so a refused call never returns into the domain. Returns 0, or -1 with errno set
+// (EINTR: try again; ENOENT: the domain died before its report was read).
 int nk_violation_receive(int notify_fd, nk_violation *out);
 
 #ifdef __cplusplus

@@ -18,7 +18,6 @@ public final class ClientBinding: @unchecked Sendable {
     let runtime: DomainRuntime
     /// Process-local: bit i set = A-stack slot i is free.
     private let freeSlots: UnsafeMutablePointer<UInt32>
-    private let waitPolicy = WaitPolicy.current
     /// Give up on a call after this long (nil: wait while the kernel lives). A call that
     /// times out leaves its A-stack slot to the server; tests use this so a hung peer
     /// fails instead of hanging.
@@ -130,6 +129,7 @@ public final class ClientBinding: @unchecked Sendable {
         nk_store_relaxed(cell.bindingGeneration, bo.generation)
         nk_store64_relaxed(cell.bindingSecret, bo.secret)
         nk_store_relaxed(cell.slot, UInt32(truncatingIfNeeded: slot))
+        if Tuning.shared.followsClient { nk_store_relaxed(cell.cpu, UInt32(bitPattern: nk_current_cpu())) }
         nk_store_release(cell.state, TrapCell.word(sequence: sequence, .posted))
         _ = nk_fetch_or(page.pending, 1 << UInt32(cellIndex))
         Futex.wakeIfWaiting(page.pending, waitingFlag: page.kernelWaiting)
@@ -149,7 +149,7 @@ public final class ClientBinding: @unchecked Sendable {
             func finished(_ c: UInt32, _ r: UInt32) -> Bool {
                 cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
             }
-            if !waitPolicy.spin(until: { finished(nk_load_acquire(cell.state), nk_load_acquire(reply)) }) {
+            if !Tuning.shared.spin.spin(until: { finished(nk_load_acquire(cell.state), nk_load_acquire(reply)) }) {
                 let deadline = callTimeoutSeconds.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
                 while true {
                     nk_store_seq(waiting, 1)

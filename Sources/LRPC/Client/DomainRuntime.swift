@@ -136,6 +136,8 @@ public final class DomainRuntime: @unchecked Sendable {
             all.forEach { $0.unbind(binding) }
         case .exported:
             deliver(0, message, fds)
+        case .tune(let policy):
+            if let (placement, spin) = Tuning.parse(policy) { Tuning.shared.apply(placement: placement, spin: spin) }
         case .imported(let r, _, _, _, _), .failed(let r, _), .adminReply(let r, _):
             deliver(r, message, fds)
         default:

@@ -25,6 +25,8 @@ public enum ControlMessage: Sendable, Equatable {
     case unbind(binding: UInt32)
     case failed(request: UInt32, message: String)
     case adminReply(request: UInt32, body: String)
+    /// New placement and spin for every waiting thread ("placement=...,spin=...").
+    case tune(policy: String)
 
     /// How many descriptors must accompany this message.
     public var descriptorCount: Int {
@@ -52,6 +54,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .unbind: 105
         case .failed: 106
         case .adminReply: 107
+        case .tune: 108
         }
     }
 
@@ -76,6 +79,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .unbind(let b): e.u32(b)
         case .failed(let request, let message): e.u32(request); e.string(message)
         case .adminReply(let request, let body): e.u32(request); e.string(body)
+        case .tune(let policy): e.string(policy)
         }
         return e.bytes
     }
@@ -107,6 +111,7 @@ public enum ControlMessage: Sendable, Equatable {
         case 105: message = .unbind(binding: try d.u32())
         case 106: message = .failed(request: try d.u32(), message: try d.string())
         case 107: message = .adminReply(request: try d.u32(), body: try d.string())
+        case 108: message = .tune(policy: try d.string())
         case let t: throw ControlError("unknown control message tag \(t)")
         }
         try d.finish()

@@ -6,7 +6,7 @@
 //   record i at 64 + 64*i:
 //     0 sequence (kernel bumps per call: the server thread's futex word)
 //     4 serverWaiting   8 done (server writes the sequence it finished)
-//     12 procedure      16 caller domain id
+//     12 procedure      16 caller domain id      20 the CPU to run on (follow-client)
 import CNanoKernel
 
 public struct CallRecords: @unchecked Sendable {
@@ -34,4 +34,5 @@ public struct CallRecord {
     @inline(__always) public var done: UnsafeMutablePointer<UInt32> { w(8) }
     @inline(__always) public var procedure: UnsafeMutablePointer<UInt32> { w(12) }
     @inline(__always) public var callerDomain: UnsafeMutablePointer<UInt32> { w(16) }
+    @inline(__always) public var cpu: UnsafeMutablePointer<UInt32> { w(20) }
 }

@@ -26,26 +26,16 @@ public enum Futex {
     }
 }
 
-/// How long a waiter spins before it sleeps. Where a thread waits decides how fast it
-/// is woken: on these VMs a cross-CPU wake-up costs tens of microseconds, so a short
-/// spin wins when the peer answers quickly; on one CPU spinning only delays the peer.
+/// How long a waiter spins before it sleeps, in pause iterations. Where a thread waits
+/// decides how fast it is woken: on these VMs a cross-CPU wake-up costs tens of
+/// microseconds, so a short spin wins when the peer answers from another CPU; when
+/// the peer needs this CPU, spinning only delays it. `Tuning` holds the current value.
 public struct WaitPolicy: Sendable, Equatable {
     public var spinIterations: Int
 
     public init(spinIterations: Int) { self.spinIterations = spinIterations }
 
     public static let pureFutex = WaitPolicy(spinIterations: 0)
-
-    /// From NK_SPIN in the environment, else the measured default.
-    public static let current: WaitPolicy = {
-        if let s = getenv("NK_SPIN"), let n = Int(String(cString: s)), n >= 0 {
-            return WaitPolicy(spinIterations: n)
-        }
-        return WaitPolicy(spinIterations: defaultSpin)
-    }()
-
-    /// Default spin, in pause iterations (see docs/performance.md for the measurements).
-    public static let defaultSpin = 0
 
     /// Spin until `done()` holds or the budget runs out. Returns whether it held.
     @inline(__always)

@@ -10,6 +10,7 @@
 //   0 state   (sequence << 8 | CellState): the client's futex word for refusals/failures
 //   4 procedure id    8 binding index    12 binding generation
 //   16 binding secret (64-bit)          24 A-stack slot      28 refusal code (kernel writes)
+//   32 the CPU the client trapped from (the follow-client placement)
 import CNanoKernel
 
 public enum CellState: UInt32, Sendable {
@@ -46,6 +47,7 @@ public struct TrapCell {
     }
     @inline(__always) public var slot: UnsafeMutablePointer<UInt32> { w(24) }
     @inline(__always) public var refusal: UnsafeMutablePointer<UInt32> { w(28) }
+    @inline(__always) public var cpu: UnsafeMutablePointer<UInt32> { w(32) }
 
     /// The state word packs a per-use sequence so a late kernel write for an old call
     /// can never land on the cell's next use.

@@ -38,7 +38,6 @@ extension Service {
         let results = UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.replyHeader...])
         let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding)
         let (status, resultLength) = handlers[procedure].map { $0(arguments, results, context) } ?? (.notImplemented, 0)
-        _ = nk_fetch_add64(callsServed, 1)
         out.storeBytes(of: status.rawValue.littleEndian, toByteOffset: 0, as: UInt32.self)
         out.storeBytes(of: UInt32(resultLength).littleEndian, toByteOffset: 4, as: UInt32.self)
         return CallMessage.replyHeader + resultLength

@@ -30,13 +30,9 @@ public final class Service: @unchecked Sendable {
     var handlers: [UInt32: Handler] = [:]
     private let monitor = Monitor()
     private var bindings: [UInt32: ServerBinding] = [:]
-    /// Calls this process served, all bindings together.
-    public let callsServed: UnsafeMutablePointer<UInt64>
 
     public init(interface name: String) {
         interface = InterfaceDescriptor(name: name, procedures: [])
-        callsServed = .allocate(capacity: 1)
-        callsServed.initialize(to: 0)
     }
 
     /// Register the body of a procedure. Declare every procedure before exporting.
@@ -101,19 +97,20 @@ public final class Service: @unchecked Sendable {
     private func serve(_ binding: ServerBinding, slot index: Int) {
         let record = binding.records.record(index)
         let slot = binding.astacks.slot(index)
-        let policy = WaitPolicy.current
+        var tuning = Tuning.Local(role: .server)
         // Every binding starts at sequence 0. Reading the word here instead would miss
         // a call the kernel upcalled before this thread first ran.
         var last: UInt32 = 0
         while true {
-            guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, policy) else { return }
+            Tuning.shared.refresh(&tuning)
+            guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, tuning.wait) else { return }
             last = sequence
+            tuning.follow(nk_load_relaxed(record.cpu))
             let context = CallContext(callerDomain: nk_load_relaxed(record.callerDomain),
                                       procedureID: nk_load_relaxed(record.procedure), binding: binding.id)
             let (status, length) = dispatch(context, slot)
             nk_store_relaxed(slot.status, status.rawValue)
             nk_store_relaxed(slot.resultLength, UInt32(length))
-            _ = nk_fetch_add64(callsServed, 1)
             // Completion for the kernel's linkage first, then the client's return.
             nk_store_release(record.done, sequence)
             nk_store_seq(slot.reply, ReplyState.done.rawValue)

@@ -45,12 +45,30 @@ extension Kernel {
             send(.adminReply(request: request, body: encode(bindingReports())), to: domain)
         case "log":
             send(.adminReply(request: request, body: encode(log.recentLines)), to: domain)
+        case "tune" where argument.isEmpty:
+            send(.adminReply(request: request, body: encode(["placement": Tuning.shared.placement.rawValue,
+                                                              "spin": String(Tuning.shared.spin.spinIterations)])), to: domain)
+        case "tune":
+            guard let (placement, spin) = Tuning.parse(argument) else {
+                send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N; got '\(argument)'"), to: domain)
+                return
+            }
+            tune(placement: placement, spin: spin)
+            send(.adminReply(request: request, body: encode(["placement": placement.rawValue, "spin": String(spin)])), to: domain)
         case "shutdown":
             send(.adminReply(request: request, body: "\"shutting down\""), to: domain)
             requestShutdown()
         default:
-            send(.failed(request: request, message: "unknown operator request '\(command)'; requests: status, bindings, log, shutdown"), to: domain)
+            send(.failed(request: request, message: "unknown operator request '\(command)'; requests: status, bindings, log, tune, shutdown"), to: domain)
         }
+    }
+
+    /// Apply a placement and spin to the kernel's trap handlers and to every domain.
+    func tune(placement: Placement, spin: Int) {
+        Tuning.shared.apply(placement: placement, spin: spin)
+        let policy = Tuning.describe(placement, spin)
+        for domain in domains.values where domain.isAlive { send(.tune(policy: policy), to: domain) }
+        log.info("kernel: tuned \(policy)")
     }
 
     func statusReport() -> StatusReport {

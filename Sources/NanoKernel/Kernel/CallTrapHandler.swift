@@ -21,6 +21,8 @@ struct Trap {
     let bindingGeneration: UInt32
     let bindingSecret: UInt64
     let slot: UInt32
+    /// Where the client ran when it trapped (follow-client placement); a hint, never trusted.
+    let cpu: UInt32
 }
 
 final class CallTrapHandler: @unchecked Sendable {
@@ -28,13 +30,11 @@ final class CallTrapHandler: @unchecked Sendable {
     let validator: CallValidator
     let log: KernelLog
     private let stopped = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-    private let policy: WaitPolicy
 
-    init(domain: KernelDomain, bindings: BindingTable, log: KernelLog, policy: WaitPolicy = .current) {
+    init(domain: KernelDomain, bindings: BindingTable, log: KernelLog) {
         self.domain = domain
         validator = CallValidator(domain: domain, bindings: bindings)
         self.log = log
-        self.policy = policy
         stopped.initialize(to: 0)
     }
 
@@ -49,23 +49,25 @@ final class CallTrapHandler: @unchecked Sendable {
 
     private func run() {
         let page = domain.trapPage
+        var tuning = Tuning.Local(role: .kernel)
         while nk_load_relaxed(stopped) == 0 {
             let posted = nk_exchange(page.pending, 0)
             if posted == 0 {
-                awaitDoorbell(page)
+                Tuning.shared.refresh(&tuning)
+                awaitDoorbell(page, tuning.wait)
                 continue
             }
             var bits = posted
             while bits != 0 {
                 let cell = bits.trailingZeroBitCount
                 bits &= bits - 1
-                handleTrap(cell: cell)
+                handleTrap(cell: cell, &tuning)
             }
         }
     }
 
     @inline(__always)
-    private func awaitDoorbell(_ page: TrapPage) {
+    private func awaitDoorbell(_ page: TrapPage, _ policy: WaitPolicy) {
         if policy.spin(until: { nk_load_relaxed(page.pending) != 0 }) { return }
         nk_store_seq(page.kernelWaiting, 1)
         if nk_load_seq(page.pending) == 0 && nk_load_relaxed(stopped) == 0 {
@@ -77,7 +79,7 @@ final class CallTrapHandler: @unchecked Sendable {
     // MARK: one trap
 
     @inline(__always)
-    func handleTrap(cell index: Int) {
+    func handleTrap(cell index: Int, _ tuning: inout Tuning.Local) {
         let cell = domain.trapPage.cell(index)
         let word = nk_load_acquire(cell.state)
         // A doorbell without a posted trap is noise from a confused or hostile client.
@@ -87,7 +89,8 @@ final class CallTrapHandler: @unchecked Sendable {
                         bindingIndex: nk_load_relaxed(cell.bindingIndex),
                         bindingGeneration: nk_load_relaxed(cell.bindingGeneration),
                         bindingSecret: nk_load64_relaxed(cell.bindingSecret),
-                        slot: nk_load_relaxed(cell.slot))
+                        slot: nk_load_relaxed(cell.slot), cpu: nk_load_relaxed(cell.cpu))
+        tuning.follow(trap.cpu)
         let refusal: Refusal? = domain.imports.withLock { imports in
             let binding: KernelBinding
             switch validator.validateBindingObject(trap, imports) {
@@ -122,6 +125,7 @@ final class CallTrapHandler: @unchecked Sendable {
         let record = binding.records!.record(Int(trap.slot))
         nk_store_relaxed(record.procedure, trap.procedure)
         nk_store_relaxed(record.callerDomain, domain.id)
+        nk_store_relaxed(record.cpu, trap.cpu)
         nk_store_seq(record.sequence, sequence)
         Futex.wakeIfWaiting(record.sequence, waitingFlag: record.serverWaiting)
         nk_store64_relaxed(binding.callsAccepted, nk_load64_relaxed(binding.callsAccepted) &+ 1)

@@ -72,8 +72,10 @@ final class DomainLauncher {
 
     private func spawnRequest(_ entry: ServiceEntry, path: String, control: FileDescriptor) throws -> SpawnRequest {
         var request = SpawnRequest(executable: path, arguments: [entry.name] + entry.arguments)
-        request.environment = ["NK_DOMAIN_NAME=\(entry.name)"]
-        if let spin = getenv("NK_SPIN") { request.environment.append("NK_SPIN=\(String(cString: spin))") }
+        // Services start with the kernel's current placement and spin.
+        request.environment = ["NK_DOMAIN_NAME=\(entry.name)",
+                               "NK_SPIN=\(Tuning.shared.spin.spinIterations)",
+                               "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
         request.addressSpaceLimit = UInt64(entry.sandbox.memoryLimitMiB) << 20

@@ -81,7 +81,7 @@ final class MessageRelay: @unchecked Sendable {
                         bindingIndex: received >= 4 ? UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self)) : .max,
                         bindingGeneration: received >= 8 ? UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self)) : 0,
                         bindingSecret: received >= 16 ? UInt64(littleEndian: raw.load(fromByteOffset: 8, as: UInt64.self)) : 0,
-                        slot: 0)
+                        slot: 0, cpu: 0)
         guard length >= 0, CallMessage.requestHeader + length == received else {
             validator.record(.malformedTrap, of: trap, log: log)
             return .refused(.malformedTrap)

@@ -1,7 +1,104 @@
 // nk-hostile: a test-only service that attacks from inside its own domain (see
 // Tests/NanoKernelTests/HostileServiceTests.swift). Not part of the default image.
+//
+// It imports clock, so it has what any client has to abuse: a trap page, a binding
+// object, an A-stack memfd. As the server of "hostile" it also shares call records
+// with the kernel. The attacks on system calls are in C (CHostile); the ones on the
+// call trap use the client stub's public trap().
+import CHostile
+import Glibc
 import Interfaces
 import LRPC
 
-let service = Service(interface: "hostile")
-ServiceMain.run(service)
+final class Attacker: @unchecked Sendable {
+    var clock: ClientBinding?
+    var ownSlots: UInt32 = 1
+
+    func run(_ order: AttackOrder) -> AttackOutcome {
+        guard let clock else { return AttackOutcome(errno: ENOTCONN, detail: "no clock binding") }
+        logError("hostile: attack \(order.name)")
+        let own = clock.bindingObject
+        switch order.name {
+        case "forged-bo":
+            var forged = own
+            forged.secret ^= 0x5a5a_5a5a_5a5a_5a5a
+            var invented = own
+            invented.index = 4_000_000
+            return both(trap(clock, forged), trap(clock, invented))
+        case "stale-bo", "foreign-bo":
+            return trap(clock, order.bindingObject)
+        case "bad-procedure":
+            return both(trap(clock, own, procedure: 99), trap(clock, own, procedure: UInt32.max))
+        case "bad-slot":
+            return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
+        default:
+            guard let astacks = clock.astacks else {
+                return AttackOutcome(errno: ENOTSUP, detail: "the clock binding has no A-stacks (message transport)")
+            }
+            return runInC(order, clock, astacks)
+        }
+    }
+
+    private func runInC(_ order: AttackOrder, _ clock: ClientBinding, _ astacks: AStackRegion) -> AttackOutcome {
+        var env = nk_attack_env()
+        env.target = order.target
+        env.astack_fd = astacks.region.fd.rawValue
+        env.astack_base = astacks.region.base
+        env.astack_size = astacks.region.size
+        env.astack_stride = astacks.geometry.stride
+        env.astack_slots = UInt32(astacks.geometry.slotCount)
+        env.bo_index = clock.bindingObject.index
+        env.bo_generation = clock.bindingObject.generation
+        env.bo_secret = clock.bindingObject.secret
+        env.own_slots = ownSlots
+        var result = nk_attack_result()
+        let known = order.path.withCString { path in
+            env.path = path
+            return nk_attack_run(order.name, &env, &result)
+        }
+        guard known == 0 else { return AttackOutcome(errno: EINVAL, detail: "no attack named '\(order.name)'") }
+        let detail = withUnsafeBytes(of: result.detail) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return AttackOutcome(errno: result.error, detail: detail)
+    }
+
+    /// A trap the kernel must refuse: EACCES and the refusal, or 0 if it was accepted.
+    private func trap(_ clock: ClientBinding, _ bo: BindingObject, procedure: UInt32 = ClockInterface.now.id,
+                      slot: Int = 0) -> AttackOutcome {
+        do {
+            try clock.trap(procedureID: procedure, slot: slot, bindingObject: bo)
+            return AttackOutcome(errno: 0, detail: "the kernel accepted procedure \(procedure) on slot \(slot)")
+        } catch .refused(let refusal) {
+            return AttackOutcome(errno: EACCES, detail: "refused(\(Self.name(of: refusal))): \(refusal)")
+        } catch {
+            return AttackOutcome(errno: EIO, detail: "\(error)")
+        }
+    }
+
+    /// Both must fail; the first that got through wins.
+    private func both(_ a: AttackOutcome, _ b: AttackOutcome) -> AttackOutcome {
+        if a.errno == 0 { return a }
+        if b.errno == 0 { return b }
+        return AttackOutcome(errno: a.errno, detail: a.detail + "; " + b.detail)
+    }
+
+    static func name(of refusal: Refusal) -> String {
+        switch refusal {
+        case .forgedBindingObject: "forgedBindingObject"
+        case .staleBindingObject: "staleBindingObject"
+        case .foreignBindingObject: "foreignBindingObject"
+        case .unknownProcedure: "unknownProcedure"
+        case .slotOutOfRange: "slotOutOfRange"
+        case .slotInUse: "slotInUse"
+        case .malformedTrap: "malformedTrap"
+        }
+    }
+}
+
+let attacker = Attacker()
+let service = Service(interface: HostileInterface.name)
+service.handle(HostileInterface.attack) { order, _ in attacker.run(order) }
+service.handle(HostileInterface.ping) { _, _ in Int64(getpid()) }
+attacker.ownSlots = UInt32(service.interface.astackGeometry.slotCount)
+ServiceMain.run(service) { runtime in
+    attacker.clock = try runtime.importInterface(ClockInterface.name)
+}

@@ -1,0 +1,560 @@
+// A hostile service attacks from inside its own protection domain, one attack per test.
+// Each test asserts three things:
+//   (a) the attack failed: the service reports the errno that stopped it, or the sandbox
+//       stopped the whole domain (the caller's call fails with serverDied);
+//   (b) when stopped, the kernel named the refused call correctly (status and log);
+//   (c) the kernel and every other domain kept running and kept answering calls.
+// A mechanism the host lacks fails the test with a message naming it: nothing here is
+// skipped.
+import Foundation
+import Glibc
+import Interfaces
+import LRPC
+import NanoKernel
+import XCTest
+
+final class HostileServiceTests: XCTestCase {
+    var kernel: KernelHarness!
+    var runtime: DomainRuntime!
+    var hostile: ClientBinding!
+    var clock: ClientBinding!
+    var names: ClientBinding!
+    var bench: ClientBinding!
+    /// The other services as they were before the attack.
+    var siblingsBefore: [DomainReport] = []
+    var kernelPid: Int32 = 0
+    /// bench's read-write grant, with a file in it the hostile must not reach.
+    var grantDirectory: String { kernel.directory + "/bench-data" }
+
+    static let siblings = ["name", "clock", "bench"]
+
+    override func setUpWithError() throws {
+        kernel = KernelHarness()
+        try bootHostileImage()
+    }
+
+    override func tearDown() {
+        runtime?.close()
+        kernel.shutdown()
+    }
+
+    /// name, clock, bench (with a read-write grant) and the hostile service, which is
+    /// never restarted, so a stopped hostile stays visible in the status.
+    private func bootHostileImage(hostileSandbox: String = "", file: StaticString = #filePath, line: UInt = #line) throws {
+        try FileManager.default.createDirectory(atPath: grantDirectory, withIntermediateDirectories: true)
+        try Data("bench's data\n".utf8).write(to: URL(fileURLWithPath: grantDirectory + "/secret.txt"))
+        let image = kernel.writeImage("""
+            [image]
+            name = "hostile"
+
+            [operator]
+            imports = ["name", "clock", "bench", "hostile"]
+
+            [[service]]
+            name = "name"
+            executable = "nk-name"
+            provides = ["name"]
+
+            [[service]]
+            name = "clock"
+            executable = "nk-clock"
+            provides = ["clock"]
+            imports = ["name"]
+
+            [[service]]
+            name = "bench"
+            executable = "nk-bench"
+            provides = ["bench"]
+            imports = ["name"]
+
+            [service.sandbox]
+            read_write = ["\(grantDirectory)"]
+
+            [[service]]
+            name = "hostile"
+            executable = "nk-hostile"
+            provides = ["hostile"]
+            imports = ["clock", "name"]
+            restart = "never"
+            \(hostileSandbox)
+            """)
+        try kernel.boot(image: image, file: file, line: line)
+        guard let pid = kernel.kernelProcess() else {
+            XCTFail("no kernel pid in the boot output: \(kernel.bootOutput)", file: file, line: line)
+            throw CallError.kernelGone
+        }
+        kernelPid = pid
+        runtime = try kernel.connect()
+        hostile = try runtime.importInterface(HostileInterface.name)
+        clock = try runtime.importInterface(ClockInterface.name)
+        names = try runtime.importInterface(NameInterface.name)
+        bench = try runtime.importInterface(BenchInterface.name)
+        for binding in [hostile, clock, names, bench] { binding!.callTimeoutSeconds = 20 }
+        let status = try kernel.status()
+        siblingsBefore = status.domains.filter { Self.siblings.contains($0.name) }
+        XCTAssertEqual(siblingsBefore.count, 3, "\(status)", file: file, line: line)
+        XCTAssertEqual(try kernel.domain("hostile").state, "ready", kernel.log, file: file, line: line)
+    }
+
+    // MARK: helpers
+
+    /// What the hostile's sandbox has, from the kernel's own status report.
+    private func hostileSandbox() throws -> [String: String] { try kernel.domain("hostile").sandbox }
+
+    /// Fails the test (and throws) when the host lacks what this attack's defence needs.
+    private func require(_ mechanisms: Mechanism..., file: StaticString = #filePath, line: UInt = #line) throws {
+        let sandbox = try hostileSandbox()
+        var missing: [String] = []
+        for mechanism in mechanisms {
+            switch mechanism {
+            case .seccompReport:
+                if !(sandbox["seccomp"] ?? "").contains("report and kill") {
+                    missing.append("seccomp user notification (refused calls cannot be reported; seccomp: \(sandbox["seccomp"] ?? "absent"))")
+                }
+            case .landlock:
+                if !(sandbox["landlock"] ?? "").hasPrefix("ABI") {
+                    missing.append("Landlock (landlock: \(sandbox["landlock"] ?? "absent"))")
+                }
+            case .landlockSignalScope:
+                if !(sandbox["landlock"] ?? "").contains("signals and abstract sockets scoped") {
+                    missing.append("Landlock ABI 6 signal scoping (landlock: \(sandbox["landlock"] ?? "absent"))")
+                }
+            case .namespace(let name):
+                if !(sandbox["namespaces"] ?? "").split(separator: ",").contains(Substring(name)) {
+                    missing.append("a \(name) namespace (namespaces: \(sandbox["namespaces"] ?? "absent"))")
+                }
+            }
+        }
+        if !missing.isEmpty {
+            XCTFail("this host lacks \(missing.joined(separator: "; ")): the attack cannot be shown to fail", file: file, line: line)
+            throw CallError.kernelGone
+        }
+    }
+
+    enum Mechanism {
+        case seccompReport, landlock, landlockSignalScope
+        case namespace(String)
+    }
+
+    private func attack(_ order: AttackOrder) -> Result<AttackOutcome, CallError> {
+        do { return .success(try hostile.call(HostileInterface.attack, order)) } catch { return .failure(error) }
+    }
+
+    /// The attack must be refused with an errno, and the hostile must live on and serve.
+    @discardableResult
+    private func assertFails(_ order: AttackOrder, errno expected: Int32? = nil, detail: String? = nil,
+                             file: StaticString = #filePath, line: UInt = #line) -> AttackOutcome? {
+        let outcome: AttackOutcome
+        switch attack(order) {
+        case .success(let o): outcome = o
+        case .failure(let error):
+            XCTFail("\(order.name): expected an errno, the call failed: \(error)\n\(kernel.log)", file: file, line: line)
+            return nil
+        }
+        XCTAssertNotEqual(outcome.errno, 0, "\(order.name) GOT THROUGH: \(outcome.detail)", file: file, line: line)
+        if let expected {
+            XCTAssertEqual(outcome.errno, expected, "\(order.name): \(outcome.detail)", file: file, line: line)
+        }
+        if let detail {
+            XCTAssertTrue(outcome.detail.contains(detail), "\(order.name): expected '\(detail)' in: \(outcome.detail)", file: file, line: line)
+        }
+        XCTAssertEqual(try kernel.domain("hostile").state, "ready", file: file, line: line)
+        XCTAssertEqual(try hostile.call(HostileInterface.ping, Empty()), 1,
+                       "the hostile service is its own pid namespace's init, and still serves", file: file, line: line)
+        assertEveryoneElseIsFine(file: file, line: line)
+        return outcome
+    }
+
+    /// The sandbox must stop the domain, and the kernel must say which call it refused.
+    private func assertStopped(_ order: AttackOrder, naming expected: String..., file: StaticString = #filePath, line: UInt = #line) {
+        switch attack(order) {
+        case .failure(.serverDied):
+            break
+        case .success(let outcome):
+            // A refused call never returns into the domain (the kernel kills it while the
+            // call is still blocked), so no outcome can come back.
+            XCTFail("\(order.name) returned (errno \(outcome.errno): \(outcome.detail)) instead of stopping the domain",
+                    file: file, line: line)
+        case .failure(let error):
+            XCTFail("\(order.name): expected the domain to be stopped, the call failed: \(error)", file: file, line: line)
+        }
+        let stopped = KernelHarness.waitUntil(seconds: 10) {
+            (try? self.kernel.domain("hostile").state) == "stopped-by-sandbox"
+        }
+        let report = try? kernel.domain("hostile")
+        XCTAssertTrue(stopped, "\(order.name): hostile is \(report?.state ?? "gone") (\(report?.lastEvent ?? "")), not stopped by its sandbox\n\(kernel.log)",
+                      file: file, line: line)
+        let event = report?.lastEvent ?? ""
+        XCTAssertTrue(event.hasPrefix("stopped by sandbox: "), "lastEvent: \(event)", file: file, line: line)
+        for text in expected {
+            XCTAssertTrue(event.contains(text), "\(order.name): the kernel's report '\(event)' does not name '\(text)'", file: file, line: line)
+        }
+        XCTAssertTrue(kernel.log.contains("kernel: hostile: \(event)"), "the kernel log lacks the report\n\(kernel.log)", file: file, line: line)
+        XCTAssertEqual(report.map { kill($0.pid, 0) == 0 }, false, "the stopped domain's process still runs", file: file, line: line)
+        assertEveryoneElseIsFine(file: file, line: line)
+    }
+
+    /// The kernel lives, every other domain is the same process as before and answers.
+    private func assertEveryoneElseIsFine(file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(kill(kernelPid, 0), 0, "the kernel (pid \(kernelPid)) is gone", file: file, line: line)
+        guard let status = try? kernel.status() else { return XCTFail("the kernel does not answer status\n\(kernel.log)", file: file, line: line) }
+        for before in siblingsBefore {
+            guard let now = status.domains.first(where: { $0.name == before.name }) else {
+                XCTFail("\(before.name) is gone from the status", file: file, line: line)
+                continue
+            }
+            XCTAssertEqual(now.state, "ready", "\(now.name): \(now.lastEvent)", file: file, line: line)
+            XCTAssertEqual(now.pid, before.pid, "\(now.name) was replaced: \(now.lastEvent)", file: file, line: line)
+            XCTAssertEqual(now.restarts, 0, "\(now.name) restarted", file: file, line: line)
+            XCTAssertEqual(kill(now.pid, 0), 0, "\(now.name)'s process is gone", file: file, line: line)
+        }
+        do {
+            let now = try clock.call(ClockInterface.now, Empty())
+            let registered = try names.call(NameInterface.list, Empty())
+            let sum = try bench.call(BenchInterface.add, AddArguments(2, 3))
+            XCTAssertGreaterThan(now.seconds, 1_600_000_000, file: file, line: line)
+            XCTAssertTrue(registered.names.contains("clock"), "\(registered.names)", file: file, line: line)
+            XCTAssertEqual(sum, 5, file: file, line: line)
+        } catch {
+            XCTFail("an honest call failed after the attack: \(error)\n\(kernel.log)", file: file, line: line)
+        }
+    }
+
+    // MARK: files (Landlock)
+
+    func testOpeningEtcPasswdIsRefused() throws {
+        try require(.landlock)
+        assertFails(AttackOrder("open-passwd"), errno: EACCES)
+    }
+
+    func testReadingAFileInAnotherServicesGrantIsRefused() throws {
+        try require(.landlock)
+        assertFails(AttackOrder("open-path", path: grantDirectory + "/secret.txt"), errno: EACCES)
+    }
+
+    func testCreatingAFileInAnotherServicesGrantIsRefused() throws {
+        try require(.landlock)
+        assertFails(AttackOrder("create-path", path: grantDirectory + "/planted"), errno: EACCES)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: grantDirectory + "/planted"))
+    }
+
+    func testOpeningTheKernelsMemoryIsRefused() throws {
+        try require(.landlock)
+        assertFails(AttackOrder("open-proc-mem", target: Int64(kernelPid)), errno: EACCES)
+    }
+
+    func testRunningOutOfDescriptorsStopsAtTheLimit() throws {
+        assertFails(AttackOrder("fd-bomb"), errno: EMFILE)
+    }
+
+    // MARK: network and the kernel's control socket
+
+    func testAnInternetSocketStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("socket-inet"), naming: "socket(AF_INET, SOCK_STREAM, 0)")
+    }
+
+    func testConnectingToTheKernelsControlSocketStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("connect-control", path: kernel.socketPath), naming: "socket(AF_UNIX, SOCK_SEQPACKET")
+    }
+
+    func testReconnectingTheControlChannelToTheKernelsSocketStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("connect-existing", path: kernel.socketPath),
+                      naming: "connect(3, {AF_UNIX, \"\(kernel.socketPath)\"}")
+    }
+
+    func testASocketPairStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("socketpair"), naming: "socketpair(AF_UNIX, SOCK_STREAM")
+    }
+
+    // MARK: the kernel and other processes
+
+    func testPtraceAttachToTheKernelStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("ptrace-attach", target: Int64(kernelPid)), naming: "ptrace(PTRACE_ATTACH, \(kernelPid)")
+    }
+
+    func testProcessVMWritevIntoTheKernelStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("process-vm-writev", target: Int64(kernelPid)), naming: "process_vm_writev(\(kernelPid)")
+    }
+
+    func testProcessVMReadvOfTheKernelStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("process-vm-readv", target: Int64(kernelPid)), naming: "process_vm_readv(\(kernelPid)")
+    }
+
+    func testKillingTheKernelStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("kill", target: Int64(kernelPid)), naming: "kill(\(kernelPid), SIGKILL)")
+    }
+
+    func testKillingEveryProcessStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("kill-all"), naming: "kill(-1, SIGKILL)")
+    }
+
+    func testTgkillOfTheKernelFails() throws {
+        // tgkill stays allowed (raise, pthread_kill); the pid namespace hides the kernel
+        // and Landlock's signal scope would refuse it anyway.
+        try require(.namespace("pid"), .landlockSignalScope)
+        assertFails(AttackOrder("tgkill", target: Int64(kernelPid)))
+    }
+
+    func testTgkillOfASiblingServiceFails() throws {
+        try require(.namespace("pid"), .landlockSignalScope)
+        let clockPid = try kernel.domain("clock").pid
+        assertFails(AttackOrder("tgkill", target: Int64(clockPid)))
+    }
+
+    func testPidfdOpenOfTheKernelStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("pidfd-open", target: Int64(kernelPid)), naming: "pidfd_open(\(kernelPid)")
+    }
+
+    // MARK: new programs, processes, threads, memory
+
+    func testExecveOfAShellStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("execve-sh"), naming: "execve(\"/bin/sh\"")
+    }
+
+    func testExecveatOfAShellThroughThePinnedDescriptorIsRefused() throws {
+        // The filter's one execveat (fd 1000, AT_EMPTY_PATH) ignores the fd for an
+        // absolute path: Landlock, which grants execute on the service's own file
+        // alone, refuses it.
+        try require(.landlock)
+        assertFails(AttackOrder("execveat-sh"), errno: EACCES)
+    }
+
+    func testAForkBombStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("fork-bomb"), naming: "clone(", "SIGCHLD")
+    }
+
+    func testARawForkStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("raw-fork"), naming: "fork()")
+    }
+
+    func testAThreadBombStopsAtTheProcessLimit() throws {
+        let outcome = assertFails(AttackOrder("thread-bomb"), errno: EAGAIN)
+        let limits = try hostileSandbox()["limits"] ?? ""
+        XCTAssertTrue(limits.contains("64 processes"), limits)
+        if let outcome, let started = Int(outcome.detail.split(separator: " ").dropFirst().first ?? "") {
+            XCTAssertLessThan(started, 64, outcome.detail)
+        } else {
+            XCTFail("no thread count in: \(String(describing: outcome?.detail))")
+        }
+    }
+
+    func testAnAddressSpaceBombStopsAtTheLimit() throws {
+        let outcome = assertFails(AttackOrder("memory-bomb"), errno: ENOMEM)
+        XCTAssertTrue(outcome?.detail.contains("malloc(8 GiB): Cannot allocate memory") ?? false, outcome?.detail ?? "")
+    }
+
+    // MARK: namespaces, mounts and kernel facilities
+
+    func testMountStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("mount"), naming: "mount(\"none\", \"/tmp\", \"tmpfs\"")
+    }
+
+    func testUnshareStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("unshare"), naming: "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
+    }
+
+    func testSetnsStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("setns"), naming: "setns(3, CLONE_NEWNET)")
+    }
+
+    func testChrootStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("chroot"), naming: "chroot(\"/\")")
+    }
+
+    func testIoUringSetupStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("io-uring-setup"), naming: "io_uring_setup(8, ")
+    }
+
+    func testBpfStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("bpf"), naming: "bpf(BPF_PROG_LOAD, ")
+    }
+
+    func testPerfEventOpenStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("perf-event-open"), naming: "perf_event_open(")
+    }
+
+    func testKeyctlStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("keyctl"), naming: "keyctl(KEYCTL_GET_KEYRING_ID")
+    }
+
+    func testAddKeyStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("add-key"), naming: "add_key(\"user\", \"nk-hostile\"")
+    }
+
+    func testUserfaultfdStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("userfaultfd"), naming: "userfaultfd(")
+    }
+
+    func testMemfdCreateStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("memfd-create"), naming: "memfd_create(\"nk-hostile\"")
+    }
+
+    func testInstallingASeccompFilterStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("seccomp-filter"), naming: "seccomp(SECCOMP_SET_MODE_FILTER")
+    }
+
+    func testTerminalInjectionStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("tiocsti"), naming: "ioctl(0, TIOCSTI")
+    }
+
+    func testRaisingALimitStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("raise-limit"), naming: "prlimit64(0, RLIMIT_AS")
+    }
+
+    func testSetuidStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("setuid"), naming: "setuid(0)")
+    }
+
+    // MARK: other system-call ABIs
+
+    func testA32BitInt80SyscallStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("int80"), naming: "i386 syscall 20 (getpid)")
+    }
+
+    func testAnX32SyscallStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("x32"), naming: "x32 syscall 39 (getpid)")
+    }
+
+    // MARK: its A-stack memfd (sealed)
+
+    func testFtruncateOfItsAStackStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("ftruncate-astack"), naming: "ftruncate(")
+    }
+
+    func testFtruncateOfItsAStackWithoutTheFilterHitsTheSeal() throws {
+        // The seal holds on its own: the same service with its filter turned off.
+        runtime.close()
+        kernel.shutdown()
+        kernel = KernelHarness()
+        try bootHostileImage(hostileSandbox: "\n[service.sandbox]\nseccomp = false\n")
+        XCTAssertEqual(try hostileSandbox()["seccomp"], "off")
+        assertFails(AttackOrder("ftruncate-astack"), errno: EPERM)
+        assertFails(AttackOrder("shrink-astack"), errno: EPERM)
+        assertFails(AttackOrder("fallocate-astack"), errno: EPERM)
+    }
+
+    func testFallocateOfItsAStackStopsTheDomain() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("fallocate-astack"), naming: "fallocate(")
+    }
+
+    func testWritingPastTheEndOfItsAStackHitsTheSeal() throws {
+        assertFails(AttackOrder("write-past-astack"), errno: EPERM)
+    }
+
+    func testMremapGrowingItsAStackGainsNothing() throws {
+        // mremap may grow the domain's own view; the sealed memfd stays as it is and the
+        // pages past its end are backed by nothing (EFAULT, no SIGBUS).
+        assertFails(AttackOrder("mremap-astack"), errno: EFAULT, detail: "the memfd stays")
+    }
+
+    // MARK: the call trap and the kernel's records
+
+    func testForgedBindingObjectsAreRefused() throws {
+        assertFails(AttackOrder("forged-bo"), errno: EACCES, detail: "refused(forgedBindingObject)")
+        XCTAssertEqual(try kernel.domain("hostile").refusals, 2)
+    }
+
+    func testAStaleBindingObjectIsRefused() throws {
+        let leaver = try kernel.connect()
+        let stale = try leaver.importInterface(ClockInterface.name).bindingObject
+        leaver.close()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.kernel.status().domains.contains { $0.id == leaver.domainID }) == false
+        })
+        assertFails(AttackOrder("stale-bo", bindingObject: stale), errno: EACCES, detail: "refused(staleBindingObject)")
+    }
+
+    func testAForeignBindingObjectIsRefused() throws {
+        // A live binding object of the operator's own binding to clock.
+        assertFails(AttackOrder("foreign-bo", bindingObject: clock.bindingObject), errno: EACCES,
+                    detail: "refused(foreignBindingObject)")
+        XCTAssertGreaterThan(try clock.call(ClockInterface.now, Empty()).seconds, 0, "the owner's binding still works")
+    }
+
+    func testAnOutOfRangeProcedureIsRefused() throws {
+        assertFails(AttackOrder("bad-procedure"), errno: EACCES, detail: "refused(unknownProcedure)")
+    }
+
+    func testAnOutOfRangeSlotIsRefused() throws {
+        assertFails(AttackOrder("bad-slot"), errno: EACCES, detail: "refused(slotOutOfRange)")
+    }
+
+    func testASecondTrapOnASlotInUseIsRefused() throws {
+        assertFails(AttackOrder("slot-in-use"), errno: EBUSY, detail: "slot in use")
+        XCTAssertGreaterThanOrEqual(try kernel.domain("hostile").refusals, 1)
+        XCTAssertTrue(kernel.log.contains("refused call from domain 'hostile'"), kernel.log)
+    }
+
+    func testGarbageInEveryTrapCellIsRefused() throws {
+        assertFails(AttackOrder("garbage-traps"), errno: EACCES)
+    }
+
+    func testTheCallRecordsOfItsImportsAreOutOfReach() throws {
+        assertFails(AttackOrder("records-of-imports"), errno: ENOENT)
+    }
+
+    func testScribblingOverItsCallRecordsHarmsOnlyItself() throws {
+        // As a server, the domain shares its bindings' call records with the kernel and
+        // may write them. The kernel reads only `done` there, so the worst a server can
+        // do is hold its own slots busy: the kernel keeps validating every trap.
+        let outcome = try hostile.call(HostileInterface.attack, AttackOrder("scribble-records"))
+        XCTAssertTrue(outcome.detail.hasPrefix("scribbled over 1 call record regions"), outcome.detail)
+        let slots = hostile.interface.astackGeometry.slotCount
+        XCTAssertTrue(outcome.detail.contains("\(slots - 1) idle slots"), outcome.detail)
+
+        // The slot that carried the attack returns to service; the kernel still refuses
+        // a trap on a slot whose record the server made look busy, and forged objects.
+        for _ in 0..<3 { XCTAssertEqual(try hostile.call(HostileInterface.ping, Empty()), 1) }
+        XCTAssertThrowsError(try hostile.trap(procedureID: HostileInterface.ping.id, slot: 1, bindingObject: hostile.bindingObject)) {
+            XCTAssertEqual($0 as? CallError, .refused(.slotInUse))
+        }
+        var forged = hostile.bindingObject
+        forged.secret ^= 1
+        XCTAssertThrowsError(try hostile.trap(procedureID: HostileInterface.ping.id, slot: 0, bindingObject: forged)) {
+            XCTAssertEqual($0 as? CallError, .refused(.forgedBindingObject))
+        }
+        // The call records of other bindings are untouched: name still learns the
+        // caller's identity from the kernel, not from anything the hostile wrote.
+        _ = try names.call(NameInterface.register, InterfaceName("operator-probe"))
+        XCTAssertEqual(try names.call(NameInterface.lookup, InterfaceName("operator-probe")),
+                       Registration(found: true, domain: runtime.domainID))
+        // A fresh binding to the hostile service works from the first call.
+        let fresh = try runtime.importInterface(HostileInterface.name)
+        fresh.callTimeoutSeconds = 20
+        XCTAssertEqual(try fresh.call(HostileInterface.ping, Empty()), 1)
+        XCTAssertEqual(try kernel.domain("hostile").state, "ready")
+        assertEveryoneElseIsFine()
+    }
+}
