@@ -725,6 +725,50 @@ static void garbage_traps(const nk_attack_env *env, nk_attack_result *out) {
     say(out, EACCES, "16 garbage traps posted: %d refused, none accepted; 16 unposted ones ignored", refused);
 }
 
+// MARK: the control channel
+
+// Bytes that decode as no control message at all.
+static void control_garbage(const nk_attack_env *env, nk_attack_result *out) {
+    (void)env;
+    static const unsigned char garbage[] = {0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0xff, 0x7f, 0, 1, 2};
+    long rc = syscall(SYS_sendto, CONTROL_FD, garbage, sizeof garbage, MSG_NOSIGNAL, NULL, 0);
+    if (rc < 0)
+        return outcome(out, rc, "sendto(control channel)");
+    struct timespec wait = {10, 0};  // the kernel's answer is to cut us off
+    nanosleep(&wait, NULL);
+    say(out, 0, "still connected 10 s after writing garbage on the control channel");
+}
+
+// Eight descriptors riding on a message that takes none: the kernel must close them
+// all, or a domain could fill the kernel's descriptor table.
+static void control_fds(const nk_attack_env *env, nk_attack_result *out) {
+    int fds[8];
+    for (int i = 0; i < 8; i++)
+        fds[i] = env->astack_fd;
+    static const unsigned char payload[] = {0xde, 0xad, 0xbe, 0xef};
+    struct iovec iov = {(void *)payload, sizeof payload};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof fds)];
+    } control;
+    struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&header);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    int sent = 0;
+    for (; sent < 64; sent++)
+        if (syscall(SYS_sendmsg, CONTROL_FD, &header, MSG_NOSIGNAL) < 0)
+            break;
+    if (sent == 0)
+        return outcome(out, -1, "sendmsg(control channel, 8 fds)");
+    struct timespec wait = {10, 0};
+    nanosleep(&wait, NULL);
+    say(out, 0, "still connected 10 s after sending %d messages with 8 descriptors each", sent);
+}
+
 // MARK: the operator's view
 
 // Domains inherit the kernel's stdout and stderr (its log file). A line that looks like
@@ -789,6 +833,8 @@ static const struct {
     {"scribble-records", scribble_records},
     {"slot-in-use", slot_in_use},
     {"garbage-traps", garbage_traps},
+    {"control-garbage", control_garbage},
+    {"control-fds", control_fds},
     {"forge-log-line", forge_log_line},
 };
 

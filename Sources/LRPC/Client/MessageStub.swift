@@ -9,9 +9,10 @@ import SystemPackage
 
 /// Message layouts, little-endian, shared by the stub, the kernel's relay and the server.
 public enum CallMessage {
-    /// Client → kernel: binding index, generation, secret, procedure, argument length.
+    /// Client → kernel: binding index, generation, secret, procedure, argument length,
+    /// the client's CPU (a placement hint, as in a trap cell).
     public static let requestHeader = 32
-    /// Kernel → server: procedure, caller domain, argument length.
+    /// Kernel → server: procedure, caller domain, argument length, the client's CPU.
     public static let upcallHeader = 16
     /// Server → kernel → client: status, result length.
     public static let replyHeader = 8
@@ -59,6 +60,8 @@ final class MessageStub: @unchecked Sendable {
         raw.storeBytes(of: bo.secret.littleEndian, toByteOffset: 8, as: UInt64.self)
         raw.storeBytes(of: procedureID.littleEndian, toByteOffset: 16, as: UInt32.self)
         raw.storeBytes(of: UInt32(writer.offset).littleEndian, toByteOffset: 20, as: UInt32.self)
+        let cpu = Tuning.shared.followsClient ? UInt32(bitPattern: nk_current_cpu()) : 0
+        raw.storeBytes(of: cpu.littleEndian, toByteOffset: 24, as: UInt32.self)
         return CallMessage.requestHeader + writer.offset
     }
 

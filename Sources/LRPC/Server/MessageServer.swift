@@ -16,9 +16,12 @@ extension Service {
     private func serveMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) {
         var request = [UInt8](repeating: 0, count: CallMessage.upcallHeader + payloadCapacity)
         var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + payloadCapacity)
+        var tuning = Tuning.Local(role: .server)
         while true {
+            Tuning.shared.refresh(&tuning)
             let n = request.withUnsafeMutableBytes { recv(socket.rawValue, $0.baseAddress, $0.count, 0) }
             guard n >= CallMessage.upcallHeader else { return }  // the kernel closed the binding
+            tuning.follow(request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 12, as: UInt32.self)) })
             let length = request.withUnsafeBytes { raw in
                 reply.withUnsafeMutableBytes { out in answer(raw, received: n, into: out, binding: binding) }
             }

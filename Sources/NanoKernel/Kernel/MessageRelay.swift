@@ -42,9 +42,14 @@ final class MessageRelay: @unchecked Sendable {
         var request = [UInt8](repeating: 0, count: CallMessage.requestHeader + capacity)
         var upcall = [UInt8](repeating: 0, count: CallMessage.upcallHeader + capacity)
         var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + capacity)
+        var tuning = Tuning.Local(role: .kernel)
         while true {
+            Tuning.shared.refresh(&tuning)
             let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return }
+            if n >= CallMessage.requestHeader {
+                tuning.follow(request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 24, as: UInt32.self)) })
+            }
             let forwarded = request.withUnsafeBytes { raw in
                 upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
             }
@@ -81,7 +86,7 @@ final class MessageRelay: @unchecked Sendable {
                         bindingIndex: received >= 4 ? UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self)) : .max,
                         bindingGeneration: received >= 8 ? UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self)) : 0,
                         bindingSecret: received >= 16 ? UInt64(littleEndian: raw.load(fromByteOffset: 8, as: UInt64.self)) : 0,
-                        slot: 0, cpu: 0)
+                        slot: 0, cpu: received >= 28 ? UInt32(littleEndian: raw.load(fromByteOffset: 24, as: UInt32.self)) : 0)
         guard length >= 0, CallMessage.requestHeader + length == received else {
             validator.record(.malformedTrap, of: trap, log: log)
             return .refused(.malformedTrap)
@@ -99,6 +104,7 @@ final class MessageRelay: @unchecked Sendable {
         out.storeBytes(of: trap.procedure.littleEndian, toByteOffset: 0, as: UInt32.self)
         out.storeBytes(of: validator.domain.id.littleEndian, toByteOffset: 4, as: UInt32.self)
         out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 8, as: UInt32.self)
+        out.storeBytes(of: trap.cpu.littleEndian, toByteOffset: 12, as: UInt32.self)
         UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.upcallHeader...])
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<received]))
         nk_store64_relaxed(binding.callsAccepted, nk_load64_relaxed(binding.callsAccepted) &+ 1)

@@ -9,10 +9,15 @@ import CHostile
 import Glibc
 import Interfaces
 import LRPC
+import SystemPackage
 
 final class Attacker: @unchecked Sendable {
+    var runtime: DomainRuntime?
     var clock: ClientBinding?
     var ownSlots: UInt32 = 1
+    /// A second handle on the control channel (fd 3), to send what the runtime never
+    /// would. Kept for the life of the process: its deinit would close fd 3.
+    lazy var channel = ControlChannel(fd: FileDescriptor(rawValue: DomainRuntime.controlDescriptor))
 
     func run(_ order: AttackOrder) -> AttackOutcome {
         guard let clock else { return AttackOutcome(errno: ENOTCONN, detail: "no clock binding") }
@@ -29,6 +34,8 @@ final class Attacker: @unchecked Sendable {
             return trap(clock, order.bindingObject)
         case "bad-procedure":
             return both(trap(clock, own, procedure: 99), trap(clock, own, procedure: UInt32.max))
+        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding":
+            return controlAttack(order)
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
         default:
@@ -59,6 +66,37 @@ final class Attacker: @unchecked Sendable {
         guard known == 0 else { return AttackOutcome(errno: EINVAL, detail: "no attack named '\(order.name)'") }
         let detail = withUnsafeBytes(of: result.detail) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return AttackOutcome(errno: result.error, detail: detail)
+    }
+
+    /// Attacks on the control plane: claim what the image does not give, speak for the
+    /// operator, break the protocol.
+    private func controlAttack(_ order: AttackOrder) -> AttackOutcome {
+        guard let runtime else { return AttackOutcome(errno: ENOTCONN, detail: "no runtime") }
+        do {
+            switch order.name {
+            case "export-clock":
+                // Export the clock interface, to be bound in clock's place.
+                let fake = Service(interface: ClockInterface.name)
+                fake.handle(ClockInterface.now) { _, _ in Timestamp(seconds: 0, nanoseconds: 0) }
+                try runtime.export(fake)
+                return AttackOutcome(errno: 0, detail: "exported clock")
+            case "import-bench":
+                _ = try runtime.importInterface(BenchInterface.name)
+                return AttackOutcome(errno: 0, detail: "imported bench")
+            case "admin-shutdown":
+                // What `nkctl shutdown` sends, from a service's channel.
+                try channel.send(.admin(request: 4_000_000, command: "shutdown", argument: ""))
+            case "hello-again":
+                try channel.send(.hello(domainName: "kernel"))
+            default:  // accept-unoffered-binding: claim the binding index the test names
+                try channel.send(.bindAccepted(binding: UInt32(truncatingIfNeeded: order.target)))
+            }
+            // The kernel's answer to these is to cut the channel and kill the domain.
+            sleep(10)
+            return AttackOutcome(errno: 0, detail: "still connected 10 s after \(order.name)")
+        } catch {
+            return AttackOutcome(errno: EACCES, detail: "\(error)")
+        }
     }
 
     /// A trap the kernel must refuse: EACCES and the refusal, or 0 if it was accepted.
@@ -100,5 +138,6 @@ service.handle(HostileInterface.attack) { order, _ in attacker.run(order) }
 service.handle(HostileInterface.ping) { _, _ in Int64(getpid()) }
 attacker.ownSlots = UInt32(service.interface.astackGeometry.slotCount)
 ServiceMain.run(service) { runtime in
+    attacker.runtime = runtime
     attacker.clock = try runtime.importInterface(ClockInterface.name)
 }
