@@ -26,7 +26,7 @@ struct NKCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nkctl",
         abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
-        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Shutdown.self, Bench.self])
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Trace.self, Bench.self, Shutdown.self])
 }
 
 struct KernelOptions: ParsableArguments {

@@ -194,6 +194,29 @@ final class HostileServiceTests: XCTestCase {
         assertEveryoneElseIsFine(file: file, line: line)
     }
 
+    /// A protocol violation on the control channel: the kernel must cut the domain off
+    /// (and kill it), saying why, and carry on.
+    private func assertDisconnected(_ order: AttackOrder, because reason: String, file: StaticString = #filePath, line: UInt = #line) {
+        switch attack(order) {
+        case .failure(.serverDied):
+            break
+        case .success(let outcome):
+            XCTFail("\(order.name) returned (errno \(outcome.errno): \(outcome.detail)) instead of being cut off", file: file, line: line)
+        case .failure(let error):
+            XCTFail("\(order.name): expected the domain to be cut off, the call failed: \(error)", file: file, line: line)
+        }
+        let gone = KernelHarness.waitUntil(seconds: 10) {
+            ["crashed", "exited"].contains((try? self.kernel.domain("hostile").state) ?? "")
+        }
+        let report = try? kernel.domain("hostile")
+        XCTAssertTrue(gone, "hostile is \(report?.state ?? "gone"): \(report?.lastEvent ?? "")\n\(kernel.log)", file: file, line: line)
+        XCTAssertTrue(report?.lastEvent.hasPrefix("disconnected: \(reason)") ?? false,
+                      "lastEvent: \(report?.lastEvent ?? "none")", file: file, line: line)
+        XCTAssertTrue(kernel.log.contains("kernel: disconnected domain 'hostile'"), kernel.log, file: file, line: line)
+        XCTAssertEqual(report.map { kill($0.pid, 0) == 0 }, false, "the cut-off domain's process still runs", file: file, line: line)
+        assertEveryoneElseIsFine(file: file, line: line)
+    }
+
     /// The kernel lives, every other domain is the same process as before and answers.
     private func assertEveryoneElseIsFine(file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(kill(kernelPid, 0), 0, "the kernel (pid \(kernelPid)) is gone", file: file, line: line)
@@ -477,6 +500,56 @@ final class HostileServiceTests: XCTestCase {
         // mremap may grow the domain's own view; the sealed memfd stays as it is and the
         // pages past its end are backed by nothing (EFAULT, no SIGBUS).
         assertFails(AttackOrder("mremap-astack"), errno: EFAULT, detail: "the memfd stays")
+    }
+
+    // MARK: the control plane
+
+    func testExportingAnotherServicesInterfaceIsRefused() throws {
+        assertFails(AttackOrder("export-clock"), errno: EACCES, detail: "may not export 'clock'")
+        // Whoever imports clock now still gets the real one.
+        let fresh = try runtime.importInterface(ClockInterface.name)
+        fresh.callTimeoutSeconds = 20
+        XCTAssertGreaterThan(try fresh.call(ClockInterface.now, Empty()).seconds, 1_600_000_000)
+        XCTAssertEqual(try kernel.domain("hostile").exports, ["hostile"])
+    }
+
+    func testImportingAnInterfaceTheImageDoesNotAllowIsRefused() throws {
+        assertFails(AttackOrder("import-bench"), errno: EACCES, detail: "may not import 'bench'")
+    }
+
+    func testAnOperatorShutdownFromAServiceCutsItOff() throws {
+        assertDisconnected(AttackOrder("admin-shutdown"), because: "sent an operator request")
+    }
+
+    func testSayingHelloAgainCutsTheDomainOff() throws {
+        assertDisconnected(AttackOrder("hello-again"), because: "said hello twice")
+    }
+
+    func testAcceptingABindingItWasNotOfferedCutsTheDomainOff() throws {
+        // The operator's own live binding to bench.
+        assertDisconnected(AttackOrder("accept-unoffered-binding", target: Int64(bench.bindingObject.index)),
+                           because: "accepted a binding it was not offered")
+    }
+
+    func testGarbageOnTheControlChannelCutsTheDomainOff() throws {
+        assertDisconnected(AttackOrder("control-garbage"), because: "wrote garbage on its control channel")
+    }
+
+    func testDescriptorsSentToTheKernelAreClosed() throws {
+        // The hostile sends up to 64 messages with 8 copies each of its A-stack memfd
+        // ("nk-astack-clock-N"). The kernel hands every A-stack memfd it creates to the
+        // client and closes its own copy, so it must hold none before or after.
+        XCTAssertEqual(try kernelDescriptors(naming: "nk-astack-"), [])
+        assertDisconnected(AttackOrder("control-fds"), because: "wrote garbage on its control channel")
+        XCTAssertEqual(try kernelDescriptors(naming: "nk-astack-"), [], "the kernel kept descriptors a domain sent it")
+    }
+
+    /// The targets of the kernel's open descriptors that contain `text`.
+    private func kernelDescriptors(naming text: String) throws -> [String] {
+        let directory = "/proc/\(kernelPid)/fd"
+        return try FileManager.default.contentsOfDirectory(atPath: directory).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0)
+        }.filter { $0.contains(text) }
     }
 
     // MARK: the call trap and the kernel's records

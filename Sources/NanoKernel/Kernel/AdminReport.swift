@@ -45,6 +45,10 @@ extension Kernel {
             send(.adminReply(request: request, body: encode(bindingReports())), to: domain)
         case "log":
             send(.adminReply(request: request, body: encode(log.recentLines)), to: domain)
+        case "trace":
+            // "on" starts a fresh trace, "off" stops it; either way the entries so far come back.
+            if argument == "on" || argument == "off" { trace.turn(on: argument == "on") }
+            send(.adminReply(request: request, body: encode(trace.entries)), to: domain)
         case "tune" where argument.isEmpty:
             send(.adminReply(request: request, body: encode(["placement": Tuning.shared.placement.rawValue,
                                                               "spin": String(Tuning.shared.spin.spinIterations)])), to: domain)
@@ -59,7 +63,7 @@ extension Kernel {
             send(.adminReply(request: request, body: "\"shutting down\""), to: domain)
             requestShutdown()
         default:
-            send(.failed(request: request, message: "unknown operator request '\(command)'; requests: status, bindings, log, tune, shutdown"), to: domain)
+            send(.failed(request: request, message: "unknown operator request '\(command)'; requests: status, bindings, log, trace, tune, shutdown"), to: domain)
         }
     }
 

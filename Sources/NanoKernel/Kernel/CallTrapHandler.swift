@@ -29,9 +29,11 @@ final class CallTrapHandler: @unchecked Sendable {
     let domain: KernelDomain
     let validator: CallValidator
     let log: KernelLog
+    let trace: CallTrace
     private let stopped = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
-    init(domain: KernelDomain, bindings: BindingTable, log: KernelLog) {
+    init(domain: KernelDomain, bindings: BindingTable, log: KernelLog, trace: CallTrace) {
+        self.trace = trace
         self.domain = domain
         validator = CallValidator(domain: domain, bindings: bindings)
         self.log = log
@@ -102,9 +104,13 @@ final class CallTrapHandler: @unchecked Sendable {
             nk_store_release(cell.state, TrapCell.word(sequence: trap.cellSequence, .accepted))
             let sequence = recordLinkage(trap, binding)
             upcall(trap, binding, sequence: sequence)
+            if trace.isOn { trace.record(trap, domain: domain, binding: binding, verdict: "validated; upcall, sequence \(sequence)") }
             return nil
         }
-        if let refusal { refuse(trap, cell, refusal) }
+        if let refusal {
+            refuse(trap, cell, refusal)
+            if trace.isOn { trace.record(trap, domain: domain, binding: nil, verdict: "refused: \(refusal)") }
+        }
     }
 
     /// Kernel step 4-5: remember who is waiting on this slot, for the return and for

@@ -59,7 +59,7 @@ extension Kernel {
         }
         domain.welcomed = true
         send(.welcome(domainID: domain.id, domainName: domain.name), to: domain, descriptors: [domain.trapPage.region.fd])
-        let handler = CallTrapHandler(domain: domain, bindings: bindingTable, log: log)
+        let handler = CallTrapHandler(domain: domain, bindings: bindingTable, log: log, trace: trace)
         domain.trapHandler = handler
         handler.start()
     }

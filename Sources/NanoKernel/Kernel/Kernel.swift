@@ -12,6 +12,7 @@ public final class Kernel: @unchecked Sendable {
     let socket: ControlSocket
     let launcher: DomainLauncher
     let bindingTable = BindingTable()
+    let trace = CallTrace()
 
     // Owned by the control thread.
     var domains: [UInt32: KernelDomain] = [:]
