@@ -30,27 +30,7 @@ public final class ControlChannel: @unchecked Sendable {
 
     /// Connect to a kernel's control socket.
     public static func connect(path: String) throws -> ControlChannel {
-        let s = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw SystemError("socket") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(s)
-            throw ControlError("socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let r = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard r == 0 else {
-            let e = Errno.last
-            close(s)
-            throw SystemError("connect \(path)", e)
-        }
-        return ControlChannel(fd: FileDescriptor(rawValue: s))
+        ControlChannel(fd: try UnixSocket.make(path: path, operation: "connect") { Glibc.connect($0, $1, $2) })
     }
 
     public func send(_ message: ControlMessage, descriptors: [FileDescriptor] = []) throws {

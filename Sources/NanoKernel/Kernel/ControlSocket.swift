@@ -13,25 +13,9 @@ final class ControlSocket {
         try Self.prepareDirectory(of: path)
         if Self.isLive(path) { throw ControlError("a kernel is already running on \(path)") }
         unlink(path)
-        let s = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw SystemError("socket") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(s)
-            throw ControlError("socket path is too long (\(bytes.count) bytes): \(path)")
+        fd = try UnixSocket.make(path: path, operation: "listen on") { s, address, length in
+            bind(s, address, length) == 0 && chmod(path, 0o600) == 0 && listen(s, 64) == 0 ? 0 : -1
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, chmod(path, 0o600) == 0, listen(s, 64) == 0 else {
-            let e = Errno.last
-            close(s)
-            throw SystemError("bind \(path)", e)
-        }
-        fd = FileDescriptor(rawValue: s)
         self.path = path
     }
 
