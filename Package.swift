@@ -18,6 +18,8 @@ let package = Package(
     products: [
         .executable(name: "nkctl", targets: ["nkctl"]),
         .library(name: "LRPC", targets: ["LRPC"]),
+        // For services (and benchmarks) built in packages of their own.
+        .library(name: "Interfaces", targets: ["Interfaces"]),
         .library(name: "NanoKernel", targets: ["NanoKernel"]),
     ],
     dependencies: [

@@ -11,22 +11,26 @@ public protocol AStackValue {
 }
 
 public struct AStackWriter {
-    let buffer: UnsafeMutableRawBufferPointer
-    public private(set) var offset = 0
+    @usableFromInline let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes used so far.
+    public var offset: Int { position }
+    @usableFromInline var position = 0
 
     public init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 
-    @inline(__always)
+    // Inlinable, so a caller in another module (every interface) gets a copy specialized
+    // to its field types instead of a generic call that looks up type metadata.
+    @inlinable
     mutating func reserve(_ size: Int, alignment: Int, field: String) throws(CallError) -> Int {
         let start = align(offset, alignment)
         guard start + size <= buffer.count else {
             throw .fieldTooLarge(field: field, size: start + size, limit: buffer.count)
         }
-        offset = start + size
+        position = start + size
         return start
     }
 
-    @inline(__always)
+    @inlinable
     public mutating func put<T: FixedWidthInteger>(_ value: T, field: String = "value") throws(CallError) {
         let at = try reserve(MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment, field: field)
         buffer.storeBytes(of: value.littleEndian, toByteOffset: at, as: T.self)
@@ -55,22 +59,24 @@ public struct AStackWriter {
 }
 
 public struct AStackReader {
-    let buffer: UnsafeRawBufferPointer
-    public private(set) var offset = 0
+    @usableFromInline let buffer: UnsafeRawBufferPointer
+    /// Bytes used so far.
+    public var offset: Int { position }
+    @usableFromInline var position = 0
 
     public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 
-    @inline(__always)
+    @inlinable
     mutating func take(_ size: Int, alignment: Int, field: String) throws(CallError) -> Int {
         let start = align(offset, alignment)
         guard start + size <= buffer.count else {
             throw .malformed("\(field) runs past the \(buffer.count) bytes supplied")
         }
-        offset = start + size
+        position = start + size
         return start
     }
 
-    @inline(__always)
+    @inlinable
     public mutating func get<T: FixedWidthInteger>(_: T.Type = T.self, field: String = "value") throws(CallError) -> T {
         let at = try take(MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment, field: field)
         return T(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: T.self))

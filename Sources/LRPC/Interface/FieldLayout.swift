@@ -96,5 +96,5 @@ public struct FieldLayout: Sendable, Equatable {
     }
 }
 
-@inline(__always)
+@inlinable
 func align(_ offset: Int, _ alignment: Int) -> Int { (offset + alignment - 1) & ~(alignment - 1) }
