@@ -40,11 +40,6 @@ public final class SharedRegion: @unchecked Sendable {
     public func word(_ offset: Int) -> UnsafeMutablePointer<UInt32> {
         (base + offset).assumingMemoryBound(to: UInt32.self)
     }
-
-    @inline(__always)
-    public func word64(_ offset: Int) -> UnsafeMutablePointer<UInt64> {
-        (base + offset).assumingMemoryBound(to: UInt64.self)
-    }
 }
 
 /// Round `n` up to a multiple of the cache line, so shared words never share a line

@@ -69,10 +69,6 @@ public final class Kernel: @unchecked Sendable {
         return nextDomainID
     }
 
-    var serviceDomains: [KernelDomain] {
-        domains.values.filter { $0.kind == .service }.sorted { $0.id < $1.id }
-    }
-
     /// Live service domain for each image entry (the newest, after restarts).
     func currentDomain(for entry: ServiceEntry) -> KernelDomain? {
         domains.values.filter { $0.entry?.name == entry.name }.max { $0.id < $1.id }

@@ -34,7 +34,6 @@ final class KernelDomain: @unchecked Sendable {
     var restarts = 0
     var exports: [InterfaceDescriptor] = []
     var sandboxSummary: [String: String] = [:]
-    let startedAt = monotonicNanoseconds()
 
     /// The bindings this domain may trap on, keyed by binding index. Locked by the
     /// domain's trap handler on every call and by the control thread when it adds or
