@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -38,8 +39,8 @@
 // f address family, t socket type, a socket address (its length is the next
 // argument), o open flags, S signal, P ptrace request, C clone flags, U namespace
 // flags, B bpf command, K keyctl command, M seccomp operation, R rlimit resource,
-// I ioctl request, p prctl option, F fcntl command, Q arch_prctl code,
-// . not shown (a run of them prints as "...").
+// I ioctl request, p prctl option, F fcntl command, Q arch_prctl code, m memfd
+// flags, u userfaultfd flags, . not shown (a run of them prints as "...").
 static const struct { int nr; const char *args; } formats[] = {
     {SYS_socket, "ftd"},       {SYS_socketpair, "ftd."},   {SYS_connect, "dad"},
     {SYS_bind, "dad"},         {SYS_listen, "dd"},         {SYS_accept, "d.."},
@@ -50,10 +51,10 @@ static const struct { int nr; const char *args; } formats[] = {
     {SYS_unshare, "U"},        {SYS_setns, "dU"},          {SYS_clone, "C...."},
     {SYS_fork, ""},            {SYS_vfork, ""},            {SYS_io_uring_setup, "d."},
     {SYS_bpf, "B.d"},          {SYS_perf_event_open, ".dddx"}, {SYS_keyctl, "K...."},
-    {SYS_add_key, "ss..d"},    {SYS_request_key, "ss.d"},  {SYS_userfaultfd, "x"},
+    {SYS_add_key, "ss..d"},    {SYS_request_key, "ss.d"},  {SYS_userfaultfd, "u"},
     {SYS_process_vm_readv, "d....x"}, {SYS_process_vm_writev, "d....x"},
     {SYS_pidfd_open, "dx"},    {SYS_pidfd_send_signal, "dS.x"}, {SYS_pidfd_getfd, "ddx"},
-    {SYS_memfd_create, "sx"},  {SYS_init_module, "..s"},   {SYS_finit_module, "dsx"},
+    {SYS_memfd_create, "sm"},  {SYS_init_module, "..s"},   {SYS_finit_module, "dsx"},
     {SYS_ioctl, "dI."},        {SYS_dup, "d"},             {SYS_dup2, "dd"},
     {SYS_dup3, "ddx"},         {SYS_fcntl, "dF."},         {SYS_chdir, "s"},
     {SYS_unlink, "s"},         {SYS_mkdir, "sx"},          {SYS_stat, "s."},
@@ -120,6 +121,15 @@ static const symbol fcntl_commands[] = {
 static const symbol arch_prctl_codes[] = {
     SYM(ARCH_SET_GS), SYM(ARCH_SET_FS), SYM(ARCH_GET_FS), SYM(ARCH_GET_GS),
     SYM(ARCH_GET_CPUID), SYM(ARCH_SET_CPUID), {0, 0}};
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#define MFD_EXEC 0x0010U
+#endif
+static const symbol memfd_flags[] = {
+    SYM(MFD_CLOEXEC), SYM(MFD_ALLOW_SEALING), SYM(MFD_HUGETLB), SYM(MFD_NOEXEC_SEAL),
+    SYM(MFD_EXEC), {0, 0}};
+static const symbol userfaultfd_flags[] = {
+    SYM(O_CLOEXEC), SYM(O_NONBLOCK), {1, "UFFD_USER_MODE_ONLY"}, {0, 0}};
 static const symbol bpf_commands[] = {
     SYM(BPF_MAP_CREATE), SYM(BPF_MAP_LOOKUP_ELEM), SYM(BPF_MAP_UPDATE_ELEM),
     SYM(BPF_MAP_DELETE_ELEM), SYM(BPF_MAP_GET_NEXT_KEY), SYM(BPF_PROG_LOAD), SYM(BPF_OBJ_PIN),
@@ -267,6 +277,8 @@ static void put_arg(text *t, char kind, int i, const nk_violation *v, int notify
     case 'p': put_enum(t, a, prctl_options); break;
     case 'F': put_enum(t, a, fcntl_commands); break;
     case 'Q': put_enum(t, a, arch_prctl_codes); break;
+    case 'm': put_flags(t, a, memfd_flags); break;
+    case 'u': put_flags(t, a, userfaultfd_flags); break;
     case 'x': put(t, "0x%llx", (unsigned long long)a); break;
     case 's': put_string(t, v, notify_fd, id, a); break;
     case 'A': (int)a == AT_FDCWD ? put(t, "AT_FDCWD") : put(t, "%d", (int)a); break;

@@ -77,9 +77,17 @@ static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char
         return nk_error(err, err_len, "spawn %s: child sent a malformed report", spec->executable);
     char detail[320];
     step_detail(spec, msg, detail, sizeof detail);
-    // The one confusing case: a #! script's interpreter cannot reopen an O_CLOEXEC fd.
+    // The confusing cases: a #! script's interpreter cannot reopen an O_CLOEXEC fd; and a
+    // root kernel's domains are "nobody" by then (outside_id), so the kernel may reach a
+    // path they cannot.
+    int path_step = msg->step == NK_STEP_OPEN_EXE || msg->step == NK_STEP_EXEC ||
+                    msg->step == NK_STEP_LANDLOCK_READ_ONLY || msg->step == NK_STEP_LANDLOCK_READ_WRITE;
     const char *hint = msg->step == NK_STEP_EXEC && msg->error == ENOENT
-                           ? " (domains must be ELF executables, not scripts)" : "";
+                           ? " (domains must be ELF executables, not scripts)"
+                       : path_step && msg->error == EACCES && geteuid() == 0 && (spec->namespaces & NK_NS_USER)
+                           ? " (a root kernel's domains run as the overflow uid, 65534: others need search "
+                             "permission on every directory of the path, and execute permission on the executable)"
+                           : "";
     return nk_error(err, err_len, "spawn %s: %s%s: %s (errno %d)%s", spec->executable,
                     step_names[msg->step], detail, strerror(msg->error), msg->error, hint);
 }

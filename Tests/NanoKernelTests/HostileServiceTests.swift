@@ -1,8 +1,10 @@
-// A hostile service attacks from inside its own protection domain, one attack per test.
-// Each test asserts three things:
+// A hostile service (nk-hostile) attacks from inside its own protection domain, one
+// attack per test. Each test asserts three things:
 //   (a) the attack failed: the service reports the errno that stopped it, or the sandbox
-//       stopped the whole domain (the caller's call fails with serverDied);
-//   (b) when stopped, the kernel named the refused call correctly (status and log);
+//       stopped the whole domain (the caller's call fails with serverDied), or the kernel
+//       cut the domain off for breaking the control protocol;
+//   (b) when stopped or cut off, the kernel named the refused call (or the broken rule)
+//       correctly, in `status` and in its log;
 //   (c) the kernel and every other domain kept running and kept answering calls.
 // A mechanism the host lacks fails the test with a message naming it: nothing here is
 // skipped.
@@ -27,6 +29,8 @@ final class HostileServiceTests: XCTestCase {
     var grantDirectory: String { kernel.directory + "/bench-data" }
 
     static let siblings = ["name", "clock", "bench"]
+    /// The size of the hostile's A-stack memfd for its clock binding.
+    let clockAStackBytes = InterfaceDescriptor(name: ClockInterface.name, procedures: ClockInterface.all).astackGeometry.regionSize
 
     override func setUpWithError() throws {
         kernel = KernelHarness()
@@ -355,7 +359,7 @@ final class HostileServiceTests: XCTestCase {
 
     func testAForkBombStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("fork-bomb"), naming: "clone(", "SIGCHLD")
+        assertStopped(AttackOrder("fork-bomb"), naming: "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD")
     }
 
     func testARawForkStopsTheDomain() throws {
@@ -364,6 +368,9 @@ final class HostileServiceTests: XCTestCase {
     }
 
     func testAThreadBombStopsAtTheProcessLimit() throws {
+        // A domain whose uid outside is host root is exempt from RLIMIT_NPROC; the
+        // sandbox maps it to an unprivileged uid, which takes a user namespace.
+        try require(.namespace("user"))
         let outcome = assertFails(AttackOrder("thread-bomb"), errno: EAGAIN)
         let limits = try hostileSandbox()["limits"] ?? ""
         XCTAssertTrue(limits.contains("64 processes"), limits)
@@ -413,7 +420,7 @@ final class HostileServiceTests: XCTestCase {
 
     func testPerfEventOpenStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("perf-event-open"), naming: "perf_event_open(")
+        assertStopped(AttackOrder("perf-event-open"), naming: "perf_event_open(..., 0, -1, -1, 0x0)")
     }
 
     func testKeyctlStopsTheDomain() throws {
@@ -428,12 +435,12 @@ final class HostileServiceTests: XCTestCase {
 
     func testUserfaultfdStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("userfaultfd"), naming: "userfaultfd(")
+        assertStopped(AttackOrder("userfaultfd"), naming: "userfaultfd(O_CLOEXEC|O_NONBLOCK)")
     }
 
     func testMemfdCreateStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("memfd-create"), naming: "memfd_create(\"nk-hostile\"")
+        assertStopped(AttackOrder("memfd-create"), naming: "memfd_create(\"nk-hostile\", MFD_CLOEXEC)")
     }
 
     func testInstallingASeccompFilterStopsTheDomain() throws {
@@ -472,7 +479,7 @@ final class HostileServiceTests: XCTestCase {
 
     func testFtruncateOfItsAStackStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("ftruncate-astack"), naming: "ftruncate(")
+        assertStopped(AttackOrder("ftruncate-astack"), naming: "ftruncate(", ", \(clockAStackBytes * 4))")
     }
 
     func testFtruncateOfItsAStackWithoutTheFilterHitsTheSeal() throws {
@@ -489,7 +496,7 @@ final class HostileServiceTests: XCTestCase {
 
     func testFallocateOfItsAStackStopsTheDomain() throws {
         try require(.seccompReport)
-        assertStopped(AttackOrder("fallocate-astack"), naming: "fallocate(")
+        assertStopped(AttackOrder("fallocate-astack"), naming: "fallocate(", ", 0, \(clockAStackBytes * 4))")
     }
 
     func testWritingPastTheEndOfItsAStackHitsTheSeal() throws {
@@ -574,6 +581,36 @@ final class HostileServiceTests: XCTestCase {
         assertFails(AttackOrder("foreign-bo", bindingObject: clock.bindingObject), errno: EACCES,
                     detail: "refused(foreignBindingObject)")
         XCTAssertGreaterThan(try clock.call(ClockInterface.now, Empty()).seconds, 0, "the owner's binding still works")
+    }
+
+    func testAFloodOfForgedTrapsIsRefusedWhileOthersAreServed() throws {
+        let flood = 20_000
+        final class Box: @unchecked Sendable { var result: Result<AttackOutcome, CallError>? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            box.result = self.attack(AttackOrder("trap-flood", target: Int64(flood)))
+            done.signal()
+        }.start()
+        // Honest calls from the operator, to another server, all through the flood.
+        var honest = 0
+        var slowest: UInt64 = 0
+        let deadline = monotonicNanoseconds() + 60_000_000_000
+        var finished = false
+        while !finished && monotonicNanoseconds() < deadline {
+            let start = monotonicNanoseconds()
+            XCTAssertNoThrow(try clock.call(ClockInterface.now, Empty()))
+            slowest = max(slowest, monotonicNanoseconds() - start)
+            honest += 1
+            finished = done.wait(timeout: .now()) == .success
+        }
+        XCTAssertTrue(finished, "the flood did not end within 60 s")
+        guard case .success(let outcome)? = box.result else { return XCTFail("the flood call failed: \(String(describing: box.result))") }
+        XCTAssertEqual(outcome.errno, EACCES, outcome.detail)
+        XCTAssertEqual(try kernel.domain("hostile").refusals, UInt64(flood))
+        XCTAssertGreaterThan(honest, 0)
+        print("trap flood: \(outcome.detail); \(honest) honest clock calls meanwhile, slowest \(slowest / 1000) µs; kernel log now \(kernel.log.utf8.count) bytes")
+        assertFails(AttackOrder("forged-bo"), errno: EACCES)
     }
 
     func testAnOutOfRangeProcedureIsRefused() throws {

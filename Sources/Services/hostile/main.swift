@@ -32,12 +32,23 @@ final class Attacker: @unchecked Sendable {
             return both(trap(clock, forged), trap(clock, invented))
         case "stale-bo", "foreign-bo":
             return trap(clock, order.bindingObject)
+        case "trap-flood":
+            // As many forged traps as the test asks for, as fast as the kernel refuses them.
+            var forged = own
+            forged.secret ^= 1
+            let count = max(1, min(order.target, 1_000_000))
+            let start = monotonicNanoseconds()
+            var accepted = 0
+            for _ in 0..<count where trap(clock, forged).errno == 0 { accepted += 1 }
+            let milliseconds = (monotonicNanoseconds() - start) / 1_000_000
+            guard accepted == 0 else { return AttackOutcome(errno: 0, detail: "\(accepted) of \(count) forged traps accepted") }
+            return AttackOutcome(errno: EACCES, detail: "\(count) forged traps refused in \(milliseconds) ms")
         case "bad-procedure":
             return both(trap(clock, own, procedure: 99), trap(clock, own, procedure: UInt32.max))
-        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding":
-            return controlAttack(order)
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
+        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding":
+            return controlAttack(order)
         default:
             guard let astacks = clock.astacks else {
                 return AttackOutcome(errno: ENOTSUP, detail: "the clock binding has no A-stacks (message transport)")
