@@ -117,9 +117,18 @@ static void place_kept_fds(const nk_spawn_spec *spec, int channel) {
         if (staged[i] < 0)
             nk_child_fail(channel, NK_STEP_KEEP_FD, i, errno);
     }
+    int output = -1;
+    if (spec->capture_output) {
+        output = (int)syscall(SYS_fcntl, spec->output_fd, F_DUPFD_CLOEXEC, first_free);
+        if (output < 0)
+            nk_child_fail(channel, NK_STEP_OUTPUT, 1, errno);
+    }
     for (int i = 0; i < spec->keep_fd_count; i++)  // dup2 clears FD_CLOEXEC: these survive
         if (syscall(SYS_dup2, staged[i], 3 + i) < 0)
             nk_child_fail(channel, NK_STEP_KEEP_FD, i, errno);
+    for (int fd = 1; output >= 0 && fd <= 2; fd++)
+        if (syscall(SYS_dup2, output, fd) < 0)
+            nk_child_fail(channel, NK_STEP_OUTPUT, fd, errno);
     // Everything else goes (the staged copies too), except 0-2 and the reserved fds.
     if (syscall(SYS_close_range, first_free, NK_FD_EXE - 1, 0) != 0 ||
         syscall(SYS_close_range, NK_FD_CHANNEL + 1, ~0U, 0) != 0)

@@ -27,6 +27,7 @@ enum nk_step {
     NK_STEP_OPEN_EXE,
     NK_STEP_RESERVE_FDS,          // index = the fixed fd number
     NK_STEP_KEEP_FD,              // index = position in keep_fds
+    NK_STEP_OUTPUT,               // index = the fd (1 or 2) being replaced
     NK_STEP_CLOSE_FDS,
     NK_STEP_CAPABILITIES,         // index: 0 bounding set, 1 ambient set, 2 capset
     NK_STEP_NO_NEW_PRIVS,

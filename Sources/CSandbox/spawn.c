@@ -31,6 +31,7 @@ static const char *const step_names[] = {
     [NK_STEP_OPEN_EXE] = "opening the executable",
     [NK_STEP_RESERVE_FDS] = "moving private fds to 1000/1001",
     [NK_STEP_KEEP_FD] = "placing kept fd",
+    [NK_STEP_OUTPUT] = "redirecting output to the kernel",
     [NK_STEP_CLOSE_FDS] = "closing inherited fds (close_range)",
     [NK_STEP_CAPABILITIES] = "dropping capabilities",
     [NK_STEP_NO_NEW_PRIVS] = "prctl(PR_SET_NO_NEW_PRIVS)",

@@ -2,6 +2,7 @@
 // cooperative pool: each waiter gets a thread of its own.
 import CNanoKernel
 import Glibc
+import SystemPackage
 
 public enum OSThread {
     private final class Box {
@@ -10,9 +11,9 @@ public enum OSThread {
         init(name: String, body: @escaping () -> Void) { self.name = name; self.body = body }
     }
 
-    /// Start a detached thread running `body`.
-    @discardableResult
-    public static func spawn(name: String, _ body: @escaping () -> Void) -> pthread_t {
+    /// Start a detached thread running `body`. Fails when the process may not have
+    /// another thread (a domain's RLIMIT_NPROC).
+    public static func spawn(name: String, _ body: @escaping () -> Void) throws {
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         var thread = pthread_t()
         var attributes = pthread_attr_t()
@@ -26,8 +27,10 @@ public enum OSThread {
             return nil
         }, box)
         pthread_attr_destroy(&attributes)
-        precondition(r == 0, "pthread_create failed: \(r)")
-        return thread
+        guard r == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError("starting thread \(name)", Errno(rawValue: r))
+        }
     }
 }
 

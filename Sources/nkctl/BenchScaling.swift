@@ -58,7 +58,7 @@ struct ScalingRun {
         let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
         for (i, bench) in bindings.enumerated() {
             finished.enter()
-            OSThread.spawn(name: "bench-client-\(i)") {
+            try OSThread.spawn(name: "bench-client-\(i)") {
                 defer { finished.leave() }
                 _ = nk_pin_thread(Int32(i))
                 var calls = 0

@@ -373,9 +373,9 @@ final class HostileServiceTests: XCTestCase {
         try require(.namespace("user"))
         let outcome = assertFails(AttackOrder("thread-bomb"), errno: EAGAIN)
         let limits = try hostileSandbox()["limits"] ?? ""
-        XCTAssertTrue(limits.contains("64 processes"), limits)
+        XCTAssertTrue(limits.contains("512 processes"), limits)
         if let outcome, let started = Int(outcome.detail.split(separator: " ").dropFirst().first ?? "") {
-            XCTAssertLessThan(started, 64, outcome.detail)
+            XCTAssertLessThan(started, 512, outcome.detail)
         } else {
             XCTFail("no thread count in: \(String(describing: outcome?.detail))")
         }
@@ -610,7 +610,22 @@ final class HostileServiceTests: XCTestCase {
         XCTAssertEqual(try kernel.domain("hostile").refusals, UInt64(flood))
         XCTAssertGreaterThan(honest, 0)
         print("trap flood: \(outcome.detail); \(honest) honest clock calls meanwhile, slowest \(slowest / 1000) µs; kernel log now \(kernel.log.utf8.count) bytes")
+        XCTAssertLessThan(kernel.log.utf8.count, 500_000, "the flood flooded the kernel's log")
+        // The next refusal after the rate-limit window reports how many went unlogged.
+        usleep(1_100_000)
         assertFails(AttackOrder("forged-bo"), errno: EACCES)
+        XCTAssertTrue(kernel.log.contains("not logged one by one"), "refusals beyond the rate limit are summed up")
+    }
+
+    func testALogLineForgedByADomainIsMarkedAsItsOwn() throws {
+        guard case .success(let outcome) = attack(AttackOrder("forge-log-line")) else { return XCTFail("the attack call failed") }
+        XCTAssertEqual(outcome.errno, 0, "writing to its own stderr is allowed: \(outcome.detail)")
+        let forged = "[0.000001] kernel: bench: stopped by sandbox: forged by hostile"
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { self.kernel.log.contains("hostile| \(forged)") }, kernel.log)
+        XCTAssertFalse(kernel.log.split(separator: "\n").contains { $0.hasPrefix(forged) },
+                       "the domain's line reached the log as if the kernel had written it")
+        XCTAssertEqual(try kernel.domain("bench").state, "ready")
+        assertEveryoneElseIsFine()
     }
 
     func testAnOutOfRangeProcedureIsRefused() throws {

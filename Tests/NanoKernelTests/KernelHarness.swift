@@ -73,9 +73,17 @@ final class KernelHarness {
         let pids = (try? status().domains.filter { $0.kind == "service" }.map(\.pid)) ?? []
         let kernelPid = kernelProcess()
         _ = try? Self.run([Self.nkctl, "shutdown", "--socket", socketPath], timeout: 20)
-        let gone = Self.waitUntil(seconds: 10) { (pids + [kernelPid].compactMap { $0 }).allSatisfy { kill($0, 0) != 0 } }
+        let gone = Self.waitUntil(seconds: 10) { (pids + [kernelPid].compactMap { $0 }).allSatisfy(Self.hasExited) }
         if !gone { XCTFail("processes left behind after shutdown: \(pids) kernel \(kernelPid ?? 0)\n\(log)", file: file, line: line) }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Gone, or a zombie waiting for init to reap it (the detached kernel is init's child).
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
 
     /// The kernel's pid, from the line `nkctl boot --detach` printed.

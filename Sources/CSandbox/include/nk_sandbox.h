@@ -60,6 +60,8 @@ typedef struct nk_spawn_spec {
     char *const *envp;               // NULL-terminated
     const int *keep_fds;             // fds the child keeps: dup'd to 3, 4, ... in this order
     int keep_fd_count;               // everything else but 0, 1, 2 is closed
+    int capture_output;              // non-zero: output_fd becomes the child's fds 1 and 2
+    int output_fd;                   // (the kernel reads it, so a domain cannot forge its log)
     uint32_t namespaces;             // NK_NS_* the child is created in (clone3 flags)
     uint64_t limit_address_space;    // bytes; 0 = leave as is (limits only ever lower)
     uint64_t limit_open_files;       // 0 = leave as is

@@ -49,7 +49,7 @@ public final class DomainRuntime: @unchecked Sendable {
         trapPage = TrapPage(region: try SharedRegion(mapping: fds[0], size: TrapPage.size))
         freeCells = .allocate(capacity: 1)
         freeCells.initialize(to: UInt32.max)
-        OSThread.spawn(name: "nk-control") { [self] in controlLoop() }
+        try OSThread.spawn(name: "nk-control") { [self] in controlLoop() }
     }
 
     // MARK: requests to the kernel
@@ -159,7 +159,7 @@ public final class DomainRuntime: @unchecked Sendable {
                 try service.accept(binding: binding, client: client, clientName: clientName,
                                    geometry: geometry, astackFD: fds[0], recordsFD: fds[1])
             case .message:
-                service.acceptMessages(binding: binding, socket: fds[0], payloadCapacity: geometry.payloadCapacity)
+                try service.acceptMessages(binding: binding, socket: fds[0], payloadCapacity: geometry.payloadCapacity)
             }
             try channel.send(.bindAccepted(binding: binding))
         } catch {

@@ -6,8 +6,8 @@ import Glibc
 import SystemPackage
 
 extension Service {
-    func acceptMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) {
-        OSThread.spawn(name: "nk-msg-\(binding)") { [self] in
+    func acceptMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) throws {
+        try OSThread.spawn(name: "nk-msg-\(binding)") { [self] in
             serveMessages(binding: binding, socket: socket, payloadCapacity: payloadCapacity)
             try? socket.close()
         }

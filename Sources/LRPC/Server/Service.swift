@@ -80,10 +80,17 @@ public final class Service: @unchecked Sendable {
         let serverBinding = ServerBinding(
             id: binding, astacks: AStackRegion(region: astacks, geometry: geometry),
             records: CallRecords(region: records, slotCount: geometry.slotCount))
-        monitor.locked { bindings[binding] = serverBinding }
         for slot in 0..<geometry.slotCount {
-            OSThread.spawn(name: "nk-slot-\(binding)-\(slot)") { [self] in serve(serverBinding, slot: slot) }
+            do {
+                try OSThread.spawn(name: "nk-slot-\(binding)-\(slot)") { [self] in serve(serverBinding, slot: slot) }
+            } catch {
+                // The threads already started see the binding revoked and exit.
+                nk_store_seq(serverBinding.records.revoked, 1)
+                for s in 0..<slot { Futex.wake(serverBinding.records.record(s).sequence, count: Int32.max) }
+                throw ControlError("cannot start a server thread per A-stack (\(geometry.slotCount) needed): \(error)")
+            }
         }
+        monitor.locked { bindings[binding] = serverBinding }
     }
 
     func unbind(_ binding: UInt32) {

@@ -28,7 +28,8 @@ public struct SandboxGrant: Sendable, Equatable {
     /// Address-space limit in MiB.
     public var memoryLimitMiB: Int = 1024
     public var openFilesLimit: Int = 64
-    public var processesLimit: Int = 64
+    /// Threads count against it (RLIMIT_NPROC): a server runs one per A-stack it serves.
+    public var processesLimit: Int = 512
     /// Measurement only: run this domain with no seccomp filter.
     public var seccomp: Bool = true
     public init() {}

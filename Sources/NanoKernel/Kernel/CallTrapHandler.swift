@@ -40,8 +40,8 @@ final class CallTrapHandler: @unchecked Sendable {
         stopped.initialize(to: 0)
     }
 
-    func start() {
-        OSThread.spawn(name: "nk-trap-\(domain.id)") { [self] in run() }
+    func start() throws {
+        try OSThread.spawn(name: "nk-trap-\(domain.id)") { [self] in run() }
     }
 
     func stop() {

@@ -33,6 +33,9 @@ struct CallValidator {
 
     func record(_ refusal: Refusal, of trap: Trap, log: KernelLog) {
         _ = nk_fetch_add64(domain.refusals, 1)
+        let (allowed, dropped) = domain.refusalLog.withLock { $0.admit() }
+        if dropped > 0 { log.warning("refused \(dropped) more calls from domain '\(domain.name)' (not logged one by one)") }
+        guard allowed else { return }
         log.warning("refused call from domain '\(domain.name)' (id \(domain.id), pid \(domain.pid)): \(refusal) "
                     + "[binding \(trap.bindingIndex), procedure \(trap.procedure), slot \(trap.slot)]")
     }

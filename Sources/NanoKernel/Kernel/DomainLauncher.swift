@@ -11,6 +11,7 @@ struct LaunchedDomain {
     let pid: Int32
     let pidfd: FileDescriptor
     let notifyFD: FileDescriptor?
+    let output: DomainOutput
     let sandbox: [String: String]
 }
 
@@ -63,17 +64,21 @@ final class DomainLauncher {
         guard access(path, X_OK) == 0 else {
             throw ControlError("service '\(entry.name)': executable \(path) not found or not executable (build with `swift build -c release`)")
         }
-        let request = try spawnRequest(entry, path: path, control: control)
+        let (output, outputEnd) = try DomainOutput.pipe()
+        defer { try? outputEnd.close() }
+        var request = try spawnRequest(entry, path: path, control: control)
+        request.outputFD = outputEnd.rawValue
         let spawned = try SpawnedDomain(spawning: request)
         return LaunchedDomain(pid: spawned.pid, pidfd: FileDescriptor(rawValue: spawned.pidfd),
                               notifyFD: spawned.notifyFD.map { FileDescriptor(rawValue: $0) },
-                              sandbox: summary(of: request, entry))
+                              output: output, sandbox: summary(of: request, entry))
     }
 
     private func spawnRequest(_ entry: ServiceEntry, path: String, control: FileDescriptor) throws -> SpawnRequest {
         var request = SpawnRequest(executable: path, arguments: [entry.name] + entry.arguments)
         // Services start with the kernel's current placement and spin.
-        request.environment = ["NK_DOMAIN_NAME=\(entry.name)",
+        // Two malloc arenas, not one per thread: keeps an idle service's address space small.
+        request.environment = ["NK_DOMAIN_NAME=\(entry.name)", "GLIBC_TUNABLES=glibc.malloc.arena_max=2",
                                "NK_SPIN=\(Tuning.shared.spin.spinIterations)",
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]

@@ -13,7 +13,7 @@ extension Kernel {
     private enum Source {
         case listener, signal
         case connection(Int32)
-        case control(UInt32), death(UInt32), violation(UInt32)
+        case control(UInt32), death(UInt32), violation(UInt32), output(UInt32)
     }
 
     /// Run until shutdown completes. Returns when every domain is gone.
@@ -32,6 +32,7 @@ extension Kernel {
                 if domain.channelOpen { add(domain.channel.fd.rawValue, .control(domain.id)) }
                 if let pidfd = domain.pidfd { add(pidfd.rawValue, .death(domain.id)) }
                 if let notify = domain.notifyFD { add(notify.rawValue, .violation(domain.id)) }
+                if let output = domain.output { add(output.readEnd.rawValue, .output(domain.id)) }
             }
             let ready = poll(&fds, nfds_t(fds.count), 100)
             if ready > 0 {
@@ -66,6 +67,9 @@ extension Kernel {
         case .violation(let id):
             guard let domain = domains[id] else { return }
             receiveViolation(from: domain)
+        case .output(let id):
+            guard let domain = domains[id], let output = domain.output else { return }
+            if !output.drain(into: log, domain: domain.name) { domain.output = nil }
         }
     }
 

@@ -76,7 +76,13 @@ extension Kernel {
             let relay = MessageRelay(binding: binding, clientEnd: toClient, serverEnd: toServer,
                                      validator: CallValidator(domain: binding.client, bindings: bindingTable), log: log)
             binding.relay = relay
-            relay.start()
+            do { try relay.start() } catch {
+                pending.closeDescriptors()
+                bindingTable.revoke(binding.bindingObject)
+                send(.unbind(binding: index), to: server)
+                send(.failed(request: pending.request, message: "cannot start the kernel's relay: \(error)"), to: binding.client)
+                return
+            }
         }
         binding.client.imports.withLock { $0[index] = binding }
         liveBindings[index] = binding

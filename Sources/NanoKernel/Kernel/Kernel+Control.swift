@@ -61,7 +61,10 @@ extension Kernel {
         send(.welcome(domainID: domain.id, domainName: domain.name), to: domain, descriptors: [domain.trapPage.region.fd])
         let handler = CallTrapHandler(domain: domain, bindings: bindingTable, log: log, trace: trace)
         domain.trapHandler = handler
-        handler.start()
+        do { try handler.start() } catch {
+            log.warning("kernel: \(error)")
+            disconnect(domain, because: "the kernel could not start its trap handler")
+        }
     }
 
     /// A new connection on the control socket becomes an operator client domain.

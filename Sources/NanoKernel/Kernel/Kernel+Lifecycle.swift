@@ -20,6 +20,7 @@ extension Kernel {
                                       channel: channel, trapPage: page, pid: launched.pid)
             domain.pidfd = launched.pidfd
             domain.notifyFD = launched.notifyFD
+            domain.output = launched.output
             domain.sandboxSummary = launched.sandbox
             domain.restarts = restarts
             domains[domain.id] = domain
@@ -49,6 +50,8 @@ extension Kernel {
         domain.pidfd = nil
         try? domain.notifyFD?.close()
         domain.notifyFD = nil
+        domain.output?.drainRemaining(into: log, domain: domain.name)
+        domain.output = nil
         domain.channelOpen = false
         domain.trapHandler?.stop()
         let exit = code == CLD_EXITED ? "exited with status \(status)" : "killed by signal \(status)"

@@ -28,6 +28,10 @@ final class KernelDomain: @unchecked Sendable {
     var pid: Int32
     var pidfd: FileDescriptor?
     var notifyFD: FileDescriptor?
+    /// Its stdout and stderr, read by the kernel.
+    var output: DomainOutput?
+    /// Refusals logged per second; the rest are counted.
+    let refusalLog = Mutex(LogRateLimit(perSecond: 20))
     var state: DomainState = .starting
     /// "clock: stopped by sandbox: socket(AF_INET, SOCK_STREAM, 0)", or an exit status.
     var lastEvent: String = ""

@@ -15,6 +15,9 @@ public final class KernelLog: @unchecked Sendable {
 
     public func warning(_ text: String) { emit("warning: " + text) }
 
+    /// A line a domain wrote to its stdout or stderr, marked as the domain's.
+    func output(of domain: String, _ text: String) { emit("\(domain)| \(text)") }
+
     private func emit(_ text: String) {
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let stamp = String(format6(seconds))

@@ -22,8 +22,8 @@ final class MessageRelay: @unchecked Sendable {
         self.log = log
     }
 
-    func start() {
-        OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self] in
+    func start() throws {
+        try OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self] in
             relay()
             try? clientEnd.close()
             try? serverEnd.close()

@@ -11,9 +11,9 @@ struct SandboxViolation: Sendable, CustomStringConvertible {
     let description: String
 
     /// Blocks until the domain behind `fd` (a SpawnedDomain's notifyFD) makes a refused
-    /// call, then answers it with EPERM. The domain's thread resumes with that error, so
-    /// kill the domain (pidfd_send_signal) right after. Throws with errno ENOENT when the
-    /// domain died before its report could be read.
+    /// call. The call is left unanswered, so the domain's thread stays blocked in it:
+    /// kill the domain (pidfd_send_signal) right after, and the kill ends it. Throws with
+    /// errno ENOENT when the domain died before its report could be read.
     static func receive(from fd: Int32) throws(SandboxError) -> SandboxViolation {
         var raw = nk_violation()
         while nk_violation_receive(fd, &raw) != 0 {

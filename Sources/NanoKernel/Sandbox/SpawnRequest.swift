@@ -15,6 +15,8 @@ struct SpawnRequest {
     /// The domain's fds 3, 4, ... in this order (each below 1000). Everything else the
     /// kernel holds is closed in the child; 0, 1 and 2 are inherited as they are.
     var keepFDs: [Int32] = []
+    /// Becomes the domain's stdout and stderr (nil: inherit the kernel's).
+    var outputFD: Int32?
     var namespaces: Namespaces = []
     /// 0 leaves a limit as it is. A limit is never raised above the current hard limit.
     var addressSpaceLimit: UInt64 = 0
@@ -63,6 +65,8 @@ struct SpawnedDomain: Sendable {
                 spec.envp = envp.mutablePointers
                 spec.keep_fds = keep.baseAddress
                 spec.keep_fd_count = Int32(keep.count)
+                spec.capture_output = request.outputFD == nil ? 0 : 1
+                spec.output_fd = request.outputFD ?? -1
                 spec.namespaces = request.namespaces.rawValue
                 spec.limit_address_space = request.addressSpaceLimit
                 spec.limit_open_files = request.openFilesLimit
