@@ -126,9 +126,3 @@ public final class Tuning: @unchecked Sendable {
         _ = nk_pin_thread(local.pinned)
     }
 }
-
-extension WaitPolicy {
-    /// This process's current spin (see `Tuning`).
-    public static var current: WaitPolicy { Tuning.shared.spin }
-    public static var defaultSpin: Int { Tuning.defaultSpin }
-}
