@@ -54,25 +54,10 @@ final class HostileServiceTests: XCTestCase {
             [operator]
             imports = ["name", "clock", "bench", "hostile"]
 
-            [[service]]
-            name = "name"
-            executable = "nk-name"
-            provides = ["name"]
-
-            [[service]]
-            name = "clock"
-            executable = "nk-clock"
-            provides = ["clock"]
-            imports = ["name"]
-
-            [[service]]
-            name = "bench"
-            executable = "nk-bench"
-            provides = ["bench"]
-            imports = ["name"]
-
-            [service.sandbox]
-            read_write = ["\(grantDirectory)"]
+            \(KernelHarness.coreServices(benchExtra: """
+                [service.sandbox]
+                read_write = ["\(grantDirectory)"]
+                """))
 
             [[service]]
             name = "hostile"

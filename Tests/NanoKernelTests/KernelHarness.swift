@@ -42,6 +42,30 @@ final class KernelHarness {
         }
     }
 
+    /// The default image's three services as image text; `benchExtra` is appended to
+    /// bench's entry (a `[service.sandbox]` table, say).
+    static func coreServices(benchExtra: String = "") -> String {
+        """
+        [[service]]
+        name = "name"
+        executable = "nk-name"
+        provides = ["name"]
+
+        [[service]]
+        name = "clock"
+        executable = "nk-clock"
+        provides = ["clock"]
+        imports = ["name"]
+
+        [[service]]
+        name = "bench"
+        executable = "nk-bench"
+        provides = ["bench"]
+        imports = ["name"]
+        \(benchExtra)
+        """
+    }
+
     /// Write an image into the test's directory.
     func writeImage(_ text: String, name: String = "image.toml") -> String {
         let path = directory + "/" + name

@@ -22,22 +22,7 @@ final class KernelRobustnessTests: XCTestCase {
             [operator]
             imports = ["clock"]
 
-            [[service]]
-            name = "name"
-            executable = "nk-name"
-            provides = ["name"]
-
-            [[service]]
-            name = "clock"
-            executable = "nk-clock"
-            provides = ["clock"]
-            imports = ["name"]
-
-            [[service]]
-            name = "bench"
-            executable = "nk-bench"
-            provides = ["bench"]
-            imports = ["name"]
+            \(KernelHarness.coreServices())
             """)
         try kernel.boot(image: image)
         let runtime = try kernel.connect()
