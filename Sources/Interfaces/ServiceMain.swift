@@ -12,8 +12,10 @@ public enum ServiceMain {
             let runtime = try DomainRuntime.spawnedByKernel(name: name)
             try runtime.export(service)
             if registersWithNameService {
-                let names = try runtime.importInterface(NameInterface.name)
-                _ = try names.call(NameInterface.register, InterfaceName(service.interface.name))
+                try register(service, with: runtime)
+                runtime.onRegisterAgain = {
+                    do { try register(service, with: runtime) } catch { logError("\(name): cannot register again: \(error)") }
+                }
             }
             try beforeReady(runtime)
             try runtime.ready()
@@ -22,5 +24,12 @@ public enum ServiceMain {
             logError("\(name): cannot start: \(error)")
             exit(1)
         }
+    }
+
+    /// Binding steps 1-2: the clerk's registry learns the interface (the binding to the
+    /// name service is released when this returns).
+    private static func register(_ service: Service, with runtime: DomainRuntime) throws {
+        let names = try runtime.importInterface(NameInterface.name)
+        _ = try names.call(NameInterface.register, InterfaceName(service.interface.name))
     }
 }

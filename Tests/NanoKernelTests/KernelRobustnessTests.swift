@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
+import NanoKernel
 import XCTest
 
 final class KernelRobustnessTests: XCTestCase {
@@ -95,5 +96,37 @@ final class KernelRobustnessTests: XCTestCase {
         let fresh = try runtime.importInterface(BenchInterface.name)
         fresh.callTimeoutSeconds = 10
         XCTAssertEqual(try fresh.call(BenchInterface.add, AddArguments(2, 2)), 4)
+    }
+
+    func testARestartedNameServiceLearnsEveryInterfaceAgain() throws {
+        try kernel.boot()
+        let old = try kernel.domain("name")
+        kill(old.pid, SIGKILL)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.kernel.domain("name")).map { $0.state == "ready" && $0.pid != old.pid } ?? false
+        }, kernel.log)
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let names = try runtime.importInterface(NameInterface.name)
+        names.callTimeoutSeconds = 10
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? names.call(NameInterface.list, Empty()).names) == ["bench", "clock", "name"]
+        }, "registrations after the restart: \(String(describing: try? names.call(NameInterface.list, Empty()).names))")
+        XCTAssertEqual(try names.call(NameInterface.lookup, InterfaceName("clock")).domain, try kernel.domain("clock").id)
+    }
+
+    func testABindingIsRevokedWhenItsClientLetsGoOfIt() throws {
+        try kernel.boot()
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        var clock: ClientBinding? = try runtime.importInterface(ClockInterface.name)
+        let index = clock!.bindingObject.index
+        func listed() -> Bool {
+            let body = (try? runtime.admin("bindings")) ?? ""
+            return ((try? JSONDecoder().decode([BindingReport].self, from: Data(body.utf8))) ?? []).contains { $0.binding == index }
+        }
+        XCTAssertTrue(listed())
+        clock = nil
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { !listed() }, "the kernel still lists binding \(index)")
     }
 }

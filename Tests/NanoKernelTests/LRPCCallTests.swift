@@ -94,8 +94,14 @@ final class LRPCCallTests: XCTestCase {
 
         let status = try nkctl("status")
         XCTAssertTrue(status.1.contains("clock") && status.1.contains("ready"), status.1)
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let clock = try runtime.importInterface(ClockInterface.name)
         let bindings = try nkctl("bindings", "--json")
-        XCTAssertTrue(bindings.1.contains("\"interface\":\"name\""), bindings.1)
+        XCTAssertTrue(bindings.1.contains("\"binding\":\(clock.bindingObject.index)"), bindings.1)
+        XCTAssertTrue(bindings.1.contains("\"interface\":\"clock\""), bindings.1)
+        XCTAssertFalse(bindings.1.contains("secret") || bindings.1.contains(String(clock.bindingObject.secret)),
+                       "a binding object's secret is never shown")
     }
 
     func testEightThreadsOfTenThousandCallsGetTheirOwnResults() throws {

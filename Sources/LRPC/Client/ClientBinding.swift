@@ -36,7 +36,10 @@ public final class ClientBinding: @unchecked Sendable {
         freeSlots.initialize(to: n >= 32 ? UInt32.max : (1 << UInt32(n)) - 1)
     }
 
-    deinit { freeSlots.deallocate() }
+    deinit {
+        runtime.release(bindingObject.index)
+        freeSlots.deallocate()
+    }
 
     /// Call a typed procedure.
     @inline(__always)

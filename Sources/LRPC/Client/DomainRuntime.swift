@@ -21,6 +21,8 @@ public final class DomainRuntime: @unchecked Sendable {
     private var kernelGone = false
     /// Set by `run()`: what to do when the kernel closes the channel.
     private var exitWhenKernelGone = false
+    /// Run (on a thread of its own) when the name service asks for registrations again.
+    public var onRegisterAgain: (@Sendable () -> Void)?
 
     /// The descriptor a kernel-spawned domain finds its control channel on.
     public static let controlDescriptor: Int32 = 3
@@ -80,6 +82,9 @@ public final class DomainRuntime: @unchecked Sendable {
         }
     }
 
+    /// Tell the kernel a binding is no longer needed (ClientBinding does this when it goes).
+    func release(_ binding: UInt32) { try? channel.send(.release(binding: binding)) }
+
     /// Tell the kernel this domain is up (exported and registered).
     public func ready() throws { try channel.send(.ready) }
 
@@ -136,6 +141,11 @@ public final class DomainRuntime: @unchecked Sendable {
             all.forEach { $0.unbind(binding) }
         case .exported:
             deliver(0, message, fds)
+        case .registerAgain:
+            if let again = monitor.locked({ onRegisterAgain }) {
+                // It makes calls, whose replies arrive on this control thread.
+                do { try OSThread.spawn(name: "nk-register", again) } catch { logError("cannot register again: \(error)") }
+            }
         case .tune(let policy):
             if let (placement, spin) = Tuning.parse(policy) { Tuning.shared.apply(placement: placement, spin: spin) }
         case .imported(let r, _, _, _, _), .failed(let r, _), .adminReply(let r, _):

@@ -10,6 +10,8 @@ public enum ControlMessage: Sendable, Equatable {
     case bindAccepted(binding: UInt32)
     case bindRefused(binding: UInt32, reason: String)
     case admin(request: UInt32, command: String, argument: String)
+    /// The client no longer needs a binding: the kernel revokes it.
+    case release(binding: UInt32)
 
     // The kernel to a domain.
     /// fds: [trap page]
@@ -27,6 +29,8 @@ public enum ControlMessage: Sendable, Equatable {
     case adminReply(request: UInt32, body: String)
     /// New placement and spin for every waiting thread ("placement=...,spin=...").
     case tune(policy: String)
+    /// The name service restarted with an empty registry: register your interfaces again.
+    case registerAgain
 
     /// How many descriptors must accompany this message.
     public var descriptorCount: Int {
@@ -47,6 +51,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .bindAccepted: 5
         case .bindRefused: 6
         case .admin: 7
+        case .release: 8
         case .welcome: 101
         case .exported: 102
         case .imported: 103
@@ -55,6 +60,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .failed: 106
         case .adminReply: 107
         case .tune: 108
+        case .registerAgain: 109
         }
     }
 
@@ -80,6 +86,8 @@ public enum ControlMessage: Sendable, Equatable {
         case .failed(let request, let message): e.u32(request); e.string(message)
         case .adminReply(let request, let body): e.u32(request); e.string(body)
         case .tune(let policy): e.string(policy)
+        case .release(let b): e.u32(b)
+        case .registerAgain: break
         }
         return e.bytes
     }
@@ -112,6 +120,8 @@ public enum ControlMessage: Sendable, Equatable {
         case 106: message = .failed(request: try d.u32(), message: try d.string())
         case 107: message = .adminReply(request: try d.u32(), body: try d.string())
         case 108: message = .tune(policy: try d.string())
+        case 8: message = .release(binding: try d.u32())
+        case 109: message = .registerAgain
         case let t: throw ControlError("unknown control message tag \(t)")
         }
         try d.finish()

@@ -36,6 +36,10 @@ extension Kernel {
             guard domain.state == .starting else { return }
             domain.state = .ready
             log.info("kernel: \(domain.name) ready (pid \(domain.pid), exports \(domain.exports.map(\.name)))")
+            if domain.restarts > 0 && domain.exports.contains(where: { $0.name == "name" }) { askForRegistrations() }
+        case .release(let index):
+            // Only the binding's own client may give it up.
+            if let binding = liveBindings[index], binding.client === domain { revoke(binding, reason: "released by its client") }
         case .bindAccepted(let binding):
             completeBinding(binding, acceptedBy: domain)
         case .bindRefused(let binding, let reason):
@@ -48,6 +52,14 @@ extension Kernel {
             answerAdmin(command, argument: argument, request: request, to: domain)
         default:
             disconnect(domain, because: "sent a kernel-only message (\(message))")
+        }
+    }
+
+    /// The name service came back empty: every other live service registers again.
+    private func askForRegistrations() {
+        for other in domains.values where other.kind == .service && other.state == .ready
+            && !other.exports.contains(where: { $0.name == "name" }) {
+            send(.registerAgain, to: other)
         }
     }
 
