@@ -200,49 +200,47 @@ struct CallTimer {
 }
 
 struct CallResult: Encodable {
-    var procedure: String
-    var transport: Transport
-    var latency: LatencySummary
+    let procedure: String
+    let transport: Transport
+    let latency: LatencySummary
     /// Copies of the argument bytes per call, by construction (`Transport.argumentCopies`):
     /// LRPC writes them once into the A-stack, which the server maps too; a message is
     /// copied into the message, into the kernel, on to the server and out into values.
-    var argCopies: Int { transport.argumentCopies }
-    /// Median over the median of this transport's floor (futex3 for LRPC, relay for messages).
+    let argCopies: Int
+    /// The floor this transport is compared with: futex3 for LRPC, relay for messages.
+    let floorPattern: String
+    /// Median over the median of that floor (filled in by the report).
     var ratioToFloor: Double?
 
-    var floorPattern: String { transport == .lrpc ? "futex3" : "relay" }
+    init(procedure: String, transport: Transport, latency: LatencySummary) {
+        self.procedure = procedure
+        self.transport = transport
+        self.latency = latency
+        argCopies = transport.argumentCopies
+        floorPattern = transport == .lrpc ? "futex3" : "relay"
+    }
 
     enum CodingKeys: String, CodingKey {
         case procedure, transport, latency, argCopies = "arg_copies", ratioToFloor = "ratio_to_floor_median", floorPattern = "floor"
     }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(procedure, forKey: .procedure)
-        try c.encode(transport.rawValue, forKey: .transport)
-        try c.encode(latency, forKey: .latency)
-        try c.encode(argCopies, forKey: .argCopies)
-        try c.encodeIfPresent(ratioToFloor, forKey: .ratioToFloor)
-        try c.encode(floorPattern, forKey: .floorPattern)
-    }
 }
+
+extension Transport: Encodable {}
 
 /// The null call under one placement and spin, with its floor.
 struct PolicyResult: Encodable {
-    var placement: String
-    var spin: Int
-    var null: LatencySummary
-    var futex3: LatencySummary
-    var ratio: Double { Double(null.medianNs) / Double(max(futex3.medianNs, 1)) }
+    let placement: String
+    let spin: Int
+    let null: LatencySummary
+    let futex3: LatencySummary
+    let ratio: Double
 
-    enum CodingKeys: String, CodingKey { case placement, spin, null, futex3, ratio }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(placement, forKey: .placement)
-        try c.encode(spin, forKey: .spin)
-        try c.encode(null, forKey: .null)
-        try c.encode(futex3, forKey: .futex3)
-        try c.encode(ratio, forKey: .ratio)
+    init(placement: String, spin: Int, null: LatencySummary, futex3: LatencySummary) {
+        self.placement = placement
+        self.spin = spin
+        self.null = null
+        self.futex3 = futex3
+        ratio = Double(null.medianNs) / Double(max(futex3.medianNs, 1))
     }
 }
 

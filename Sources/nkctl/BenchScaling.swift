@@ -10,23 +10,23 @@ import Interfaces
 import LRPC
 
 struct ScalingResult: Encodable {
-    var placement: String
-    var seconds: Double
-    var oneClientCallsPerSec: Double
-    var twoClientsCallsPerSec: Double
-    var ratio: Double { twoClientsCallsPerSec / max(oneClientCallsPerSec, 1) }
+    let placement: String
+    let seconds: Double
+    let oneClientCallsPerSec: Double
+    let twoClientsCallsPerSec: Double
+    let ratio: Double
+
+    init(placement: String, seconds: Double, oneClientCallsPerSec: Double, twoClientsCallsPerSec: Double) {
+        self.placement = placement
+        self.seconds = seconds
+        self.oneClientCallsPerSec = oneClientCallsPerSec
+        self.twoClientsCallsPerSec = twoClientsCallsPerSec
+        ratio = twoClientsCallsPerSec / max(oneClientCallsPerSec, 1)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case placement, seconds, oneClientCallsPerSec = "one_client_calls_per_sec",
-             twoClientsCallsPerSec = "two_clients_calls_per_sec", ratio
-    }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(placement, forKey: .placement)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(oneClientCallsPerSec, forKey: .oneClientCallsPerSec)
-        try c.encode(twoClientsCallsPerSec, forKey: .twoClientsCallsPerSec)
-        try c.encode(ratio, forKey: .ratio)
+        case placement, seconds, ratio, oneClientCallsPerSec = "one_client_calls_per_sec",
+             twoClientsCallsPerSec = "two_clients_calls_per_sec"
     }
 }
 

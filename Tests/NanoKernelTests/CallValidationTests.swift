@@ -7,18 +7,7 @@ import LRPC
 import NanoKernel
 import XCTest
 
-final class CallValidationTests: XCTestCase {
-    var kernel: KernelHarness!
-
-    override func setUpWithError() throws {
-        kernel = KernelHarness()
-        try kernel.boot()
-    }
-
-    override func tearDown() {
-        kernel.shutdown()
-    }
-
+final class CallValidationTests: KernelTestCase {
     private func assertRefused(_ expected: Refusal, file: StaticString = #filePath, line: UInt = #line,
                                _ trap: () throws -> Void) {
         XCTAssertThrowsError(try trap(), file: file, line: line) { error in

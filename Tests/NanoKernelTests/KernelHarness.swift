@@ -152,3 +152,19 @@ final class KernelHarness {
         return (code, output)
     }
 }
+
+/// A test case with a kernel of its own: booted from the default image before each test
+/// (unless `bootsDefaultImage` is false), shut down and checked for leftovers after it.
+class KernelTestCase: XCTestCase {
+    var kernel: KernelHarness!
+    var bootsDefaultImage: Bool { true }
+
+    override func setUpWithError() throws {
+        kernel = KernelHarness()
+        if bootsDefaultImage { try kernel.boot() }
+    }
+
+    override func tearDown() {
+        kernel.shutdown()
+    }
+}

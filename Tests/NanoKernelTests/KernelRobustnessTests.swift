@@ -8,12 +8,8 @@ import LRPC
 import NanoKernel
 import XCTest
 
-final class KernelRobustnessTests: XCTestCase {
-    var kernel: KernelHarness!
-
-    override func setUp() { kernel = KernelHarness() }
-
-    override func tearDown() { kernel.shutdown() }
+final class KernelRobustnessTests: KernelTestCase {
+    override var bootsDefaultImage: Bool { false }
 
     func testAnImportTheImageDoesNotAllowIsRefused() throws {
         let image = kernel.writeImage("""

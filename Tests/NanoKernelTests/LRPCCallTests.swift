@@ -5,18 +5,7 @@ import Interfaces
 import LRPC
 import XCTest
 
-final class LRPCCallTests: XCTestCase {
-    var kernel: KernelHarness!
-
-    override func setUpWithError() throws {
-        kernel = KernelHarness()
-        try kernel.boot()
-    }
-
-    override func tearDown() {
-        kernel.shutdown()
-    }
-
+final class LRPCCallTests: KernelTestCase {
     func testEveryProcedureOfEveryServiceAnswers() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }

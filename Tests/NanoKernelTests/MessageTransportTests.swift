@@ -6,16 +6,7 @@ import LRPC
 import NanoKernel
 import XCTest
 
-final class MessageTransportTests: XCTestCase {
-    var kernel: KernelHarness!
-
-    override func setUpWithError() throws {
-        kernel = KernelHarness()
-        try kernel.boot()
-    }
-
-    override func tearDown() { kernel.shutdown() }
-
+final class MessageTransportTests: KernelTestCase {
     func testCallsTravelAsMessagesThroughTheKernel() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }
