@@ -39,12 +39,15 @@ let package = Package(
             dependencies: ["CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
         // Typed interface declarations shared by servers and clients.
         .target(name: "Interfaces", dependencies: ["LRPC"]),
-        // The kernel: domains, bindings, validation, boot images.
-        .target(name: "NanoKernel", dependencies: ["LRPC", "CSandbox", "CNanoKernel"]),
+        // Boot images: the TOML subset they are written in, decoding, every check with
+        // file, line and field. Read by the kernel and by nkctl.
+        .target(name: "BootImage", dependencies: ["LRPC"]),
+        // The kernel: domains, bindings, validation.
+        .target(name: "NanoKernel", dependencies: ["BootImage", "LRPC", "CSandbox", "CNanoKernel"]),
         .executableTarget(
             name: "nkctl",
             dependencies: [
-                "NanoKernel", "LRPC", "Interfaces", "CNanoKernel",
+                "NanoKernel", "BootImage", "LRPC", "Interfaces", "CNanoKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The machine's floor: the same handoff patterns written directly in C.
@@ -59,9 +62,10 @@ let package = Package(
             dependencies: ["LRPC", "Interfaces", "CHostile"],
             path: "Sources/Services/hostile",
             linkerSettings: staticService),
+        .testTarget(name: "BootImageTests", dependencies: ["BootImage"]),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "LRPC", "Interfaces"],
+            dependencies: ["NanoKernel", "BootImage", "LRPC", "Interfaces"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

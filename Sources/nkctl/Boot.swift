@@ -1,6 +1,7 @@
 // nkctl boot: run the kernel in the foreground (prints the boot log), or --detach:
 // re-run this program as a new session and return once every service is ready.
 import ArgumentParser
+import BootImage
 import CNanoKernel
 import Foundation
 import Glibc

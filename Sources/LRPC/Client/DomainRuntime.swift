@@ -169,7 +169,8 @@ public final class DomainRuntime: @unchecked Sendable {
                 try service.accept(binding: binding, client: client, clientName: clientName,
                                    geometry: geometry, astackFD: fds[0], recordsFD: fds[1])
             case .message:
-                try service.acceptMessages(binding: binding, socket: fds[0], payloadCapacity: geometry.payloadCapacity)
+                try service.acceptMessages(binding: binding, clientName: clientName, socket: fds[0],
+                                           payloadCapacity: geometry.payloadCapacity)
             }
             try channel.send(.bindAccepted(binding: binding))
         } catch {

@@ -6,14 +6,14 @@ import Glibc
 import SystemPackage
 
 extension Service {
-    func acceptMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) throws {
+    func acceptMessages(binding: UInt32, clientName: String, socket: FileDescriptor, payloadCapacity: Int) throws {
         try OSThread.spawn(name: "nk-msg-\(binding)") { [self] in
-            serveMessages(binding: binding, socket: socket, payloadCapacity: payloadCapacity)
+            serveMessages(binding: binding, clientName: clientName, socket: socket, payloadCapacity: payloadCapacity)
             try? socket.close()
         }
     }
 
-    private func serveMessages(binding: UInt32, socket: FileDescriptor, payloadCapacity: Int) {
+    private func serveMessages(binding: UInt32, clientName: String, socket: FileDescriptor, payloadCapacity: Int) {
         var request = [UInt8](repeating: 0, count: CallMessage.upcallHeader + payloadCapacity)
         var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + payloadCapacity)
         var tuning = Tuning.Local(role: .server)
@@ -23,7 +23,7 @@ extension Service {
             guard n >= CallMessage.upcallHeader else { return }  // the kernel closed the binding
             tuning.follow(request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 12, as: UInt32.self)) })
             let length = request.withUnsafeBytes { raw in
-                reply.withUnsafeMutableBytes { out in answer(raw, received: n, into: out, binding: binding) }
+                reply.withUnsafeMutableBytes { out in answer(raw, received: n, into: out, binding: binding, clientName: clientName) }
             }
             let sent = reply.withUnsafeBytes { Glibc.send(socket.rawValue, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }
             guard sent == length else { return }
@@ -32,14 +32,14 @@ extension Service {
 
     /// Unmarshal, run, marshal the reply; returns the reply's length.
     private func answer(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer,
-                        binding: UInt32) -> Int {
+                        binding: UInt32, clientName: String) -> Int {
         let procedure = UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self))
         let caller = UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self))
         let length = min(Int(UInt32(littleEndian: raw.load(fromByteOffset: 8, as: UInt32.self))),
                          received - CallMessage.upcallHeader)
         let arguments = UnsafeRawBufferPointer(rebasing: raw[CallMessage.upcallHeader..<(CallMessage.upcallHeader + length)])
         let results = UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.replyHeader...])
-        let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding)
+        let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding, callerName: clientName)
         let (status, resultLength) = handlers[procedure].map { $0(arguments, results, context) } ?? (.notImplemented, 0)
         out.storeBytes(of: status.rawValue.littleEndian, toByteOffset: 0, as: UInt32.self)
         out.storeBytes(of: UInt32(resultLength).littleEndian, toByteOffset: 4, as: UInt32.self)

@@ -10,11 +10,22 @@ import CNanoKernel
 import Glibc
 import SystemPackage
 
-/// What the kernel's call record says about a call: trusted, unlike the A-stack.
+/// What the kernel says about a call: trusted, unlike the A-stack. The caller's domain
+/// and procedure come from the kernel's call record; the caller's name is the one the
+/// kernel sent with the binding (`.bind`), so a client cannot claim another's name.
 public struct CallContext: Sendable {
     public let callerDomain: UInt32
     public let procedureID: UInt32
     public let binding: UInt32
+    /// The calling service's name in the boot image; an operator client is "<tool>-<pid>".
+    public let callerName: String
+
+    public init(callerDomain: UInt32, procedureID: UInt32, binding: UInt32, callerName: String) {
+        self.callerDomain = callerDomain
+        self.procedureID = procedureID
+        self.binding = binding
+        self.callerName = callerName
+    }
 }
 
 /// A procedure failure to report to the caller.
@@ -78,7 +89,7 @@ public final class Service: @unchecked Sendable {
         }
         let records = try SharedRegion(mapping: recordsFD, size: CallRecords.size(slots: geometry.slotCount))
         let serverBinding = ServerBinding(
-            id: binding, astacks: AStackRegion(region: astacks, geometry: geometry),
+            id: binding, clientName: clientName, astacks: AStackRegion(region: astacks, geometry: geometry),
             records: CallRecords(region: records, slotCount: geometry.slotCount))
         for slot in 0..<geometry.slotCount {
             do {
@@ -114,7 +125,8 @@ public final class Service: @unchecked Sendable {
             last = sequence
             tuning.follow(nk_load_relaxed(record.cpu))
             let context = CallContext(callerDomain: nk_load_relaxed(record.callerDomain),
-                                      procedureID: nk_load_relaxed(record.procedure), binding: binding.id)
+                                      procedureID: nk_load_relaxed(record.procedure), binding: binding.id,
+                                      callerName: binding.clientName)
             let (status, length) = dispatch(context, slot)
             nk_store_relaxed(slot.status, status.rawValue)
             nk_store_relaxed(slot.resultLength, UInt32(length))
@@ -153,10 +165,13 @@ public final class Service: @unchecked Sendable {
 /// A binding as the server sees it: its A-stacks and the kernel's call records.
 final class ServerBinding: @unchecked Sendable {
     let id: UInt32
+    /// The client's name as the kernel gave it with the binding.
+    let clientName: String
     let astacks: AStackRegion
     let records: CallRecords
-    init(id: UInt32, astacks: AStackRegion, records: CallRecords) {
+    init(id: UInt32, clientName: String, astacks: AStackRegion, records: CallRecords) {
         self.id = id
+        self.clientName = clientName
         self.astacks = astacks
         self.records = records
     }

@@ -3,6 +3,7 @@
 // refuses to boot an image that demands a mechanism the host lacks. The kernel calls it
 // only from its control thread, which lives as long as the kernel: the parent-death
 // signal of every domain is tied to that thread.
+import BootImage
 import Glibc
 import LRPC
 import SystemPackage

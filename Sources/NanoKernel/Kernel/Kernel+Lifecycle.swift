@@ -1,6 +1,7 @@
 // Domain lifecycle: spawn, death (seen through the pidfd), sandbox violations, restart.
 // When a domain dies the kernel fails every call in flight to it, revokes its bindings,
 // and restarts it if the image says so.
+import BootImage
 import CNanoKernel
 import Glibc
 import LRPC

@@ -1,6 +1,7 @@
 // Kernel: the supervisor. It alone spawns domains, creates bindings and shared memory,
 // and validates every call trap (CallTrapHandler). Everything else happens on one
 // control thread: the event loop in EventLoop.swift.
+import BootImage
 import CNanoKernel
 import Glibc
 import LRPC

@@ -1,5 +1,6 @@
 // KernelDomain: the kernel's record of one protection domain: a service process it
 // spawned, or an operator's client (nkctl) that connected to the control socket.
+import BootImage
 import CNanoKernel
 import LRPC
 import Synchronization

@@ -1,6 +1,6 @@
 // TOMLDocumentTests: the TOML subset boot images are written in, piece by piece.
 
-@testable import NanoKernel
+@testable import BootImage
 import XCTest
 
 final class TOMLDocumentTests: XCTestCase {

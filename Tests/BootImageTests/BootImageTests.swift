@@ -3,7 +3,7 @@
 // Every malformed image is written out in full so the line numbers asserted
 // below can be checked by eye.
 
-@testable import NanoKernel
+@testable import BootImage
 import XCTest
 
 final class BootImageTests: XCTestCase {
@@ -521,7 +521,7 @@ final class BootImageTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// The repository root, found from this file's path: Tests/NanoKernelTests/<file>.
+    /// The repository root, found from this file's path: Tests/BootImageTests/<file>.
     private static let repositoryRoot: String = {
         var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
         components.removeLast(3)
