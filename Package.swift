@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "nkctl", targets: ["nkctl"]),
         .library(name: "LRPC", targets: ["LRPC"]),
+        .library(name: "NanoABI", targets: ["NanoABI"]),
         // For services (and benchmarks) built in packages of their own.
         .library(name: "Interfaces", targets: ["Interfaces"]),
         .library(name: "NanoKernel", targets: ["NanoKernel"]),
@@ -33,21 +34,30 @@ let package = Package(
         .target(
             name: "CSandbox", path: "Sources/CSandbox",
             linkerSettings: [.linkedLibrary("seccomp")]),
-        // The LRPC runtime every domain links: shared-memory layouts, stubs, control channel.
+        // The named ABI the kernel and every domain share: shared-memory layouts (typed
+        // atomic words), control messages and their tag table, the message transport's
+        // headers, binding objects, refusal codes.
+        .target(
+            name: "NanoABI",
+            dependencies: ["CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+        // The LRPC runtime every domain links: stubs, the control channel, server threads.
         .target(
             name: "LRPC",
-            dependencies: ["CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["NanoABI", "CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+        // What the kernel reports to an operator (status, bindings): encoded by the
+        // kernel, decoded and rendered by nkctl.
+        .target(name: "NanoAdmin", dependencies: ["NanoABI"]),
         // Typed interface declarations shared by servers and clients.
         .target(name: "Interfaces", dependencies: ["LRPC"]),
         // Boot images: the TOML subset they are written in, decoding, every check with
         // file, line and field. Read by the kernel and by nkctl.
         .target(name: "BootImage", dependencies: ["LRPC"]),
         // The kernel: domains, bindings, validation.
-        .target(name: "NanoKernel", dependencies: ["BootImage", "LRPC", "CSandbox", "CNanoKernel"]),
+        .target(name: "NanoKernel", dependencies: ["BootImage", "NanoABI", "NanoAdmin", "LRPC", "CSandbox", "CNanoKernel"]),
         .executableTarget(
             name: "nkctl",
             dependencies: [
-                "NanoKernel", "BootImage", "LRPC", "Interfaces", "CNanoKernel",
+                "NanoKernel", "BootImage", "NanoAdmin", "LRPC", "Interfaces", "CNanoKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The machine's floor: the same handoff patterns written directly in C.
@@ -65,7 +75,7 @@ let package = Package(
         .testTarget(name: "BootImageTests", dependencies: ["BootImage"]),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "BootImage", "LRPC", "Interfaces"],
+            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -48,6 +48,10 @@ public struct ServiceEntry: Sendable, Equatable {
     /// Interfaces this service may import; the kernel refuses any other.
     public var imports: [String] = []
     public var restart: RestartPolicy = .onFailure
+    /// The registry (the name service): when it restarts empty, the kernel asks every
+    /// other service to register again. The image says which service it is; the kernel
+    /// knows no service by its name.
+    public var isRegistry = false
     public var sandbox = SandboxGrant()
     /// Line of the [[service]] header, for messages.
     public var line: Int = 0

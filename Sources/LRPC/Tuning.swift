@@ -39,8 +39,10 @@ public enum Placement: String, Sendable, CaseIterable {
 }
 
 public final class Tuning: @unchecked Sendable {
-    /// [generation, spin iterations, placement index]
-    private let words: UnsafeMutablePointer<UInt32>
+    /// Bumped on every change; the spin iterations; the placement's index.
+    private let generation = SharedWord.allocate()
+    private let spinWord = SharedWord.allocate()
+    private let placementWord = SharedWord.allocate()
 
     public static let shared = Tuning()
 
@@ -50,25 +52,23 @@ public final class Tuning: @unchecked Sendable {
     public static let defaultPlacement = Placement.followClient
 
     private init() {
-        words = .allocate(capacity: 3)
-        words.initialize(repeating: 0, count: 3)
         let spin = getenv("NK_SPIN").flatMap { Int(String(cString: $0)) } ?? Self.defaultSpin
         let placement = getenv("NK_PLACEMENT").flatMap { Placement(rawValue: String(cString: $0)) } ?? Self.defaultPlacement
         apply(placement: placement, spin: spin)
     }
 
-    public var spin: WaitPolicy { WaitPolicy(spinIterations: Int(nk_load_relaxed(words + 1))) }
+    public var spin: WaitPolicy { WaitPolicy(spinIterations: Int(spinWord.loadRelaxed())) }
 
     public var placement: Placement {
-        let i = Int(nk_load_relaxed(words + 2))
+        let i = Int(placementWord.loadRelaxed())
         return Placement.allCases[min(i, Placement.allCases.count - 1)]
     }
 
     /// Change the policy; waiting threads pick it up on their next wake-up.
     public func apply(placement: Placement, spin: Int) {
-        nk_store_relaxed(words + 1, UInt32(clamping: max(0, spin)))
-        nk_store_relaxed(words + 2, UInt32(Placement.allCases.firstIndex(of: placement)!))
-        _ = nk_fetch_add(words, 1)
+        spinWord.storeRelaxed(UInt32(clamping: max(0, spin)))
+        placementWord.storeRelaxed(UInt32(Placement.allCases.firstIndex(of: placement)!))
+        _ = generation.fetchAdd(1)
     }
 
     /// "placement=same-cpu,spin=200" as `nkctl bench` and the kernel's tune request use it.
@@ -112,12 +112,12 @@ public final class Tuning: @unchecked Sendable {
 
     /// Cheap enough for every call: a relaxed load.
     @inline(__always)
-    public var followsClient: Bool { nk_load_relaxed(words + 2) == UInt32(Placement.allCases.firstIndex(of: .followClient)!) }
+    public var followsClient: Bool { placementWord.loadRelaxed() == UInt32(Placement.allCases.firstIndex(of: .followClient)!) }
 
     /// Bring `local` up to date; re-pin the calling thread if the placement changed.
     @inline(__always)
     public func refresh(_ local: inout Local) {
-        let generation = nk_load_acquire(words)
+        let generation = self.generation.loadAcquire()
         guard generation != local.generation else { return }
         local.generation = generation
         local.wait = spin

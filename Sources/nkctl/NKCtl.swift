@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import LRPC
+import NanoAdmin
 import NanoKernel
 
 @main

@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import LRPC
+import NanoAdmin
 import NanoKernel
 
 struct Trace: ParsableCommand {

@@ -12,6 +12,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
+import NanoAdmin
 import NanoKernel
 import XCTest
 

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import LRPC
+import NanoAdmin
 import NanoKernel
 import XCTest
 
@@ -50,6 +51,7 @@ final class KernelHarness {
         name = "name"
         executable = "nk-name"
         provides = ["name"]
+        registry = true
 
         [[service]]
         name = "clock"

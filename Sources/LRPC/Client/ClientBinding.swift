@@ -17,7 +17,7 @@ public final class ClientBinding: @unchecked Sendable {
     let messages: MessageStub?
     let runtime: DomainRuntime
     /// Process-local: bit i set = A-stack slot i is free.
-    private let freeSlots: UnsafeMutablePointer<UInt32>
+    private let freeSlots: SharedWord
     /// Give up on a call after this long (nil: wait while the kernel lives). A call that
     /// times out leaves its A-stack slot to the server; tests use this so a hung peer
     /// fails instead of hanging.
@@ -31,9 +31,8 @@ public final class ClientBinding: @unchecked Sendable {
         self.messages = messages
         transport = messages == nil ? .lrpc : .message
         self.interface = interface
-        freeSlots = .allocate(capacity: 1)
         let n = astacks?.geometry.slotCount ?? 0
-        freeSlots.initialize(to: n >= 32 ? UInt32.max : (1 << UInt32(n)) - 1)
+        freeSlots = .allocate(initial: n >= 32 ? UInt32.max : (1 << UInt32(n)) - 1)
     }
 
     deinit {
@@ -89,17 +88,17 @@ public final class ClientBinding: @unchecked Sendable {
             }
             throw error
         }
-        nk_store_relaxed(slot.argumentLength, UInt32(writer.offset))
-        nk_store_relaxed(slot.status, 0)
-        nk_store_seq(slot.reply, ReplyState.pending.rawValue)
+        slot.argumentLength.storeRelaxed(UInt32(writer.offset))
+        slot.status.storeRelaxed(0)
+        slot.reply.store(ReplyState.pending.rawValue)
     }
 
     private func copyResults<R>(from slot: AStackSlot, name: String,
                                 read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
-        let length = min(Int(nk_load_acquire(slot.resultLength)), slot.capacity)
-        let status = ReplyStatus(rawValue: nk_load_relaxed(slot.status))
+        let length = min(Int(slot.resultLength.loadAcquire()), slot.capacity)
+        let status = ReplyStatus(rawValue: slot.status.loadRelaxed())
         let bytes = UnsafeRawBufferPointer(rebasing: slot.payload[0..<length])
-        nk_store_relaxed(slot.reply, ReplyState.idle.rawValue)
+        slot.reply.storeRelaxed(ReplyState.idle.rawValue)
         switch status {
         case .ok:
             var reader = AStackReader(bytes)
@@ -126,17 +125,17 @@ public final class ClientBinding: @unchecked Sendable {
         let cellIndex = runtime.acquireCell()
         defer { runtime.releaseCell(cellIndex) }
         let cell = page.cell(cellIndex)
-        let sequence = (TrapCell.sequence(of: nk_load_relaxed(cell.state)) &+ 1) & 0xff_ffff
-        nk_store_relaxed(cell.procedure, procedureID)
-        nk_store_relaxed(cell.bindingIndex, bo.index)
-        nk_store_relaxed(cell.bindingGeneration, bo.generation)
-        nk_store64_relaxed(cell.bindingSecret, bo.secret)
-        nk_store_relaxed(cell.slot, UInt32(truncatingIfNeeded: slot))
-        if Tuning.shared.followsClient { nk_store_relaxed(cell.cpu, UInt32(bitPattern: nk_current_cpu())) }
-        nk_store_release(cell.state, TrapCell.word(sequence: sequence, .posted))
-        _ = nk_fetch_or(page.pending, 1 << UInt32(cellIndex))
-        Futex.wakeIfWaiting(page.pending, waitingFlag: page.kernelWaiting)
-        defer { nk_store_release(cell.state, TrapCell.word(sequence: sequence, .free)) }
+        let sequence = (TrapCell.sequence(of: cell.state.loadRelaxed()) &+ 1) & 0xff_ffff
+        cell.procedure.storeRelaxed(procedureID)
+        cell.bindingIndex.storeRelaxed(bo.index)
+        cell.bindingGeneration.storeRelaxed(bo.generation)
+        cell.bindingSecret.storeRelaxed(bo.secret)
+        cell.slot.storeRelaxed(UInt32(truncatingIfNeeded: slot))
+        if Tuning.shared.followsClient { cell.cpu.storeRelaxed(UInt32(bitPattern: nk_current_cpu())) }
+        cell.state.storeRelease(TrapCell.word(sequence: sequence, .posted))
+        _ = page.pending.fetchOr(1 << UInt32(cellIndex))
+        page.pending.wakeIfWaiting(flag: page.kernelWaiting)
+        defer { cell.state.storeRelease(TrapCell.word(sequence: sequence, .free)) }
         let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
         try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell)
     }
@@ -144,36 +143,37 @@ public final class ClientBinding: @unchecked Sendable {
     private func awaitReturn(slot: AStackSlot?, cell: TrapCell) throws(CallError) {
         // A trap on a slot outside the binding can only end in a refusal: wait on the
         // cell alone by watching a private word that never changes.
-        var never: UInt32 = 0
-        try withUnsafeMutablePointer(to: &never) { (neverWord) throws(CallError) in
+        let neverWord = SharedWord.allocate()
+        defer { neverWord.deallocate() }
+        do {
             let reply = slot?.reply ?? neverWord
             let waiting = slot?.clientWaiting ?? neverWord
             // Done when the kernel ended the trap, or accepted it and the server returned.
             func finished(_ c: UInt32, _ r: UInt32) -> Bool {
                 cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
             }
-            if !Tuning.shared.spin.spin(until: { finished(nk_load_acquire(cell.state), nk_load_acquire(reply)) }) {
+            if !Tuning.shared.spin.spin(until: { finished(cell.state.loadAcquire(), reply.loadAcquire()) }) {
                 let deadline = callTimeoutSeconds.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
                 while true {
-                    nk_store_seq(waiting, 1)
-                    let r = nk_load_seq(reply), c = nk_load_seq(cell.state)
+                    waiting.store(1)
+                    let r = reply.load(), c = cell.state.load()
                     if finished(c, r) { break }
-                    let woke = nk_futex_wait2(reply, r, cell.state, c, 200_000_000)
-                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { nk_store_relaxed(waiting, 0); throw .kernelGone }
+                    let woke = SharedWord.waitEither(reply, r, cell.state, c, timeoutNanoseconds: 200_000_000)
+                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
                     if let deadline, monotonicNanoseconds() > deadline {
-                        nk_store_relaxed(waiting, 0)
+                        waiting.storeRelaxed(0)
                         throw .timedOut("\(interface.name): no return within \(callTimeoutSeconds!) s")
                     }
                 }
-                nk_store_relaxed(waiting, 0)
+                waiting.storeRelaxed(0)
             }
-            let c = nk_load_acquire(cell.state)
+            let c = cell.state.loadAcquire()
             switch TrapCell.state(of: c) {
             case .refused:
-                if let slot { nk_store_relaxed(slot.reply, ReplyState.idle.rawValue) }
-                throw .refused(Refusal(rawValue: nk_load_relaxed(cell.refusal)) ?? .malformedTrap)
+                if let slot { slot.reply.storeRelaxed(ReplyState.idle.rawValue) }
+                throw .refused(Refusal(rawValue: cell.refusal.loadRelaxed()) ?? .malformedTrap)
             case .failed:
-                if let slot { nk_store_relaxed(slot.reply, ReplyState.idle.rawValue) }
+                if let slot { slot.reply.storeRelaxed(ReplyState.idle.rawValue) }
                 throw .serverDied("\(interface.name) went away before returning")
             default:
                 break
@@ -192,13 +192,13 @@ public final class ClientBinding: @unchecked Sendable {
     @inline(__always)
     func acquireSlot() -> Int {
         while true {
-            let free = nk_load_acquire(freeSlots)
+            let free = freeSlots.loadAcquire()
             if free == 0 { sched_yield(); continue }
             let bit = free.trailingZeroBitCount
-            if nk_compare_exchange(freeSlots, free, free & ~(1 << UInt32(bit))) != 0 { return bit }
+            if freeSlots.compareExchange(free, free & ~(1 << UInt32(bit))) { return bit }
         }
     }
 
     @inline(__always)
-    func releaseSlot(_ i: Int) { _ = nk_fetch_or(freeSlots, 1 << UInt32(i)) }
+    func releaseSlot(_ i: Int) { _ = freeSlots.fetchOr(1 << UInt32(i)) }
 }

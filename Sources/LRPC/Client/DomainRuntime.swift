@@ -11,7 +11,7 @@ public final class DomainRuntime: @unchecked Sendable {
     let channel: ControlChannel
     let trapPage: TrapPage
     /// Process-local: bit i set = trap cell i is free.
-    private let freeCells: UnsafeMutablePointer<UInt32>
+    private let freeCells: SharedWord
 
     private let monitor = Monitor()
     private var replies: [UInt32: (ControlMessage, [FileDescriptor])] = [:]
@@ -49,8 +49,7 @@ public final class DomainRuntime: @unchecked Sendable {
         domainID = id
         domainName = assignedName
         trapPage = TrapPage(region: try SharedRegion(mapping: fds[0], size: TrapPage.size))
-        freeCells = .allocate(capacity: 1)
-        freeCells.initialize(to: UInt32.max)
+        freeCells = .allocate(initial: UInt32.max)
         try OSThread.spawn(name: "nk-control") { [self] in controlLoop() }
     }
 
@@ -212,15 +211,15 @@ public final class DomainRuntime: @unchecked Sendable {
     @inline(__always)
     func acquireCell() -> Int {
         while true {
-            let free = nk_load_acquire(freeCells)
+            let free = freeCells.loadAcquire()
             if free == 0 { sched_yield(); continue }
             let bit = free.trailingZeroBitCount
-            if nk_compare_exchange(freeCells, free, free & ~(1 << UInt32(bit))) != 0 { return bit }
+            if freeCells.compareExchange(free, free & ~(1 << UInt32(bit))) { return bit }
         }
     }
 
     @inline(__always)
-    func releaseCell(_ i: Int) { _ = nk_fetch_or(freeCells, 1 << UInt32(i)) }
+    func releaseCell(_ i: Int) { _ = freeCells.fetchOr(1 << UInt32(i)) }
 }
 
 /// Domains log to stderr; the kernel collects it into its log.

@@ -96,8 +96,8 @@ public final class Service: @unchecked Sendable {
                 try OSThread.spawn(name: "nk-slot-\(binding)-\(slot)") { [self] in serve(serverBinding, slot: slot) }
             } catch {
                 // The threads already started see the binding revoked and exit.
-                nk_store_seq(serverBinding.records.revoked, 1)
-                for s in 0..<slot { Futex.wake(serverBinding.records.record(s).sequence, count: Int32.max) }
+                serverBinding.records.revoked.store(1)
+                for s in 0..<slot { serverBinding.records.record(s).sequence.wake(count: Int32.max) }
                 throw ControlError("cannot start a server thread per A-stack (\(geometry.slotCount) needed): \(error)")
             }
         }
@@ -106,8 +106,8 @@ public final class Service: @unchecked Sendable {
 
     func unbind(_ binding: UInt32) {
         guard let b = monitor.locked({ bindings.removeValue(forKey: binding) }) else { return }
-        nk_store_seq(b.records.revoked, 1)
-        for slot in 0..<b.records.slotCount { Futex.wake(b.records.record(slot).sequence, count: Int32.max) }
+        b.records.revoked.store(1)
+        for slot in 0..<b.records.slotCount { b.records.record(slot).sequence.wake(count: Int32.max) }
     }
 
     /// One server thread per A-stack slot: wait for the kernel's upcall, run the call,
@@ -123,42 +123,42 @@ public final class Service: @unchecked Sendable {
             Tuning.shared.refresh(&tuning)
             guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, tuning.wait) else { return }
             last = sequence
-            tuning.follow(nk_load_relaxed(record.cpu))
-            let context = CallContext(callerDomain: nk_load_relaxed(record.callerDomain),
-                                      procedureID: nk_load_relaxed(record.procedure), binding: binding.id,
+            tuning.follow(record.cpu.loadRelaxed())
+            let context = CallContext(callerDomain: record.callerDomain.loadRelaxed(),
+                                      procedureID: record.procedure.loadRelaxed(), binding: binding.id,
                                       callerName: binding.clientName)
             let (status, length) = dispatch(context, slot)
-            nk_store_relaxed(slot.status, status.rawValue)
-            nk_store_relaxed(slot.resultLength, UInt32(length))
+            slot.status.storeRelaxed(status.rawValue)
+            slot.resultLength.storeRelaxed(UInt32(length))
             // Completion for the kernel's linkage first, then the client's return.
-            nk_store_release(record.done, sequence)
-            nk_store_seq(slot.reply, ReplyState.done.rawValue)
-            Futex.wakeIfWaiting(slot.reply, waitingFlag: slot.clientWaiting)
+            record.done.storeRelease(sequence)
+            slot.reply.store(ReplyState.done.rawValue)
+            slot.reply.wakeIfWaiting(flag: slot.clientWaiting)
         }
     }
 
     @inline(__always)
     private func dispatch(_ context: CallContext, _ slot: AStackSlot) -> (ReplyStatus, Int) {
         guard let handler = handlers[context.procedureID] else { return (.notImplemented, 0) }
-        let length = min(Int(nk_load_relaxed(slot.argumentLength)), slot.capacity)
+        let length = min(Int(slot.argumentLength.loadRelaxed()), slot.capacity)
         return handler(UnsafeRawBufferPointer(rebasing: slot.payload[0..<length]), slot.payload, context)
     }
 
     /// Wait until the kernel posts a new call sequence; nil once the binding is revoked.
     @inline(__always)
-    private func awaitUpcall(_ record: CallRecord, revoked: UnsafeMutablePointer<UInt32>, after last: UInt32,
+    private func awaitUpcall(_ record: CallRecord, revoked: SharedWord, after last: UInt32,
                              _ policy: WaitPolicy) -> UInt32? {
-        let arrived = { nk_load_acquire(record.sequence) != last || nk_load_relaxed(revoked) != 0 }
+        let arrived = { () -> Bool in record.sequence.loadAcquire() != last || revoked.loadRelaxed() != 0 }
         if !policy.spin(until: arrived) {
             while true {
-                nk_store_seq(record.serverWaiting, 1)
-                if nk_load_seq(record.sequence) != last || nk_load_seq(revoked) != 0 { break }
-                Futex.wait(record.sequence, expected: last, timeoutNanoseconds: 1_000_000_000)
+                record.serverWaiting.store(1)
+                if record.sequence.load() != last || revoked.load() != 0 { break }
+                record.sequence.wait(expected: last, timeoutNanoseconds: 1_000_000_000)
             }
-            nk_store_relaxed(record.serverWaiting, 0)
+            record.serverWaiting.storeRelaxed(0)
         }
-        if nk_load_acquire(revoked) != 0 { return nil }
-        return nk_load_acquire(record.sequence)
+        if revoked.loadAcquire() != 0 { return nil }
+        return record.sequence.loadAcquire()
     }
 }
 

@@ -28,8 +28,8 @@ extension Kernel {
             }
             if signalPipe.read >= 0 { add(signalPipe.read, .signal) }
             for fd in connections.keys { add(fd, .connection(fd)) }
-            for domain in domains.values {
-                if domain.channelOpen { add(domain.channel.fd.rawValue, .control(domain.id)) }
+            for domain in domains.all {
+                if domain.channelOpen, let channel = domain.channel { add(channel.fd.rawValue, .control(domain.id)) }
                 if let pidfd = domain.pidfd { add(pidfd.rawValue, .death(domain.id)) }
                 if let notify = domain.notifyFD { add(notify.rawValue, .violation(domain.id)) }
                 if let output = domain.output { add(output.readEnd.rawValue, .output(domain.id)) }
@@ -40,7 +40,7 @@ extension Kernel {
                     dispatch(source, revents: entry.revents)
                 }
             }
-            expirePendingImports()
+            bindings.expireWaitingImports()
             checkBootProgress()
             if shutdownRequested && finishShutdown() { return }
         }
@@ -63,10 +63,10 @@ extension Kernel {
             receiveControl(from: domain)
         case .death(let id):
             guard let domain = domains[id] else { return }
-            reap(domain)
+            serviceDied(domain)
         case .violation(let id):
             guard let domain = domains[id] else { return }
-            receiveViolation(from: domain)
+            domains.receiveViolation(from: domain)
         case .output(let id):
             guard let domain = domains[id], let output = domain.output else { return }
             if !output.drain(into: log, domain: domain.name) { domain.output = nil }
@@ -75,7 +75,7 @@ extension Kernel {
 
     /// After shutdown: wait for every service to exit, then kill what is left.
     private func finishShutdown() -> Bool {
-        let running = domains.values.filter { $0.pidfd != nil }
+        let running = domains.all.filter { $0.pidfd != nil }
         if running.isEmpty { return true }
         if let deadline = shutdownDeadline, monotonicNanoseconds() > deadline {
             for domain in running {

@@ -11,46 +11,21 @@ public final class Kernel: @unchecked Sendable {
     public let image: BootImage
     public let log: KernelLog
     let socket: ControlSocket
-    let launcher: DomainLauncher
-    let bindingTable = BindingTable()
     let trace = CallTrace()
+    /// Every domain: spawn, admit, reap, restart, retire.
+    let domains: DomainTable
+    /// Every binding: export, import, bind, revoke.
+    let bindings: BindingManager
 
     // Owned by the control thread.
-    var domains: [UInt32: KernelDomain] = [:]
-    var nextDomainID: UInt32 = 1
+    /// Connections to the control socket that have not said hello yet.
     var connections: [Int32: ControlChannel] = [:]
-    var exporters: [String: KernelDomain] = [:]
-    var liveBindings: [UInt32: KernelBinding] = [:]
-    var pendingBinds: [UInt32: PendingBind] = [:]
-    var pendingImports: [PendingImport] = []
     var shutdownRequested = false
     var shutdownDeadline: UInt64?
     let bootStarted = monotonicNanoseconds()
     var bootFinished = false
     /// Called once: every service ready (.success with a summary) or boot failed.
     let onBoot: (Result<String, ControlError>) -> Void
-
-    struct PendingBind {
-        let binding: KernelBinding
-        let request: UInt32
-        /// What the client gets: its A-stack memfd, or its end of the message socket.
-        let clientFD: FileDescriptor
-        /// The kernel's ends of a message binding's sockets (client side, server side).
-        let relayEnds: (FileDescriptor, FileDescriptor)?
-
-        func closeDescriptors() {
-            try? clientFD.close()
-            if let (a, b) = relayEnds { try? a.close(); try? b.close() }
-        }
-    }
-
-    struct PendingImport {
-        let client: KernelDomain
-        let request: UInt32
-        let interface: String
-        let transport: Transport
-        let deadline: UInt64
-    }
 
     /// Boot `image`: listen on `socketPath`, spawn every service. Run the event loop
     /// with `run()`.
@@ -59,27 +34,27 @@ public final class Kernel: @unchecked Sendable {
         self.image = image
         self.log = log
         self.onBoot = onBoot
-        launcher = try DomainLauncher(image: image, log: log)
+        bindings = BindingManager(image: image, log: log)
+        domains = DomainTable(launcher: try DomainLauncher(image: image, log: log), bindingTable: bindings.table,
+                              log: log, trace: trace)
         socket = try ControlSocket(path: socketPath)
         log.info("kernel: booting image '\(image.name)' from \(image.path); control socket \(socketPath)")
         for entry in image.services { spawnService(entry) }
     }
 
-    func allocateDomainID() -> UInt32 {
-        defer { nextDomainID += 1 }
-        return nextDomainID
-    }
-
-    /// Live service domain for each image entry (the newest, after restarts).
-    func currentDomain(for entry: ServiceEntry) -> KernelDomain? {
-        domains.values.filter { $0.entry?.name == entry.name }.max { $0.id < $1.id }
+    /// Spawn a service from its image entry; a failure during boot fails the boot.
+    func spawnService(_ entry: ServiceEntry) {
+        do { _ = try domains.spawn(entry) } catch {
+            log.warning("kernel: \(error)")
+            if !bootFinished { failBoot("\(error)") }
+        }
     }
 
     // MARK: boot progress
 
     func checkBootProgress() {
         guard !bootFinished else { return }
-        let current = image.services.map { currentDomain(for: $0) }
+        let current = image.services.map { domains.current(for: $0) }
         if current.allSatisfy({ $0?.state == .ready }) {
             bootFinished = true
             let ms = Double(monotonicNanoseconds() - bootStarted) / 1e6
@@ -97,7 +72,7 @@ public final class Kernel: @unchecked Sendable {
         }
     }
 
-    private func failBoot(_ message: String) {
+    func failBoot(_ message: String) {
         bootFinished = true
         log.warning("kernel: boot failed: \(message)")
         onBoot(.failure(ControlError(message)))
@@ -109,11 +84,10 @@ public final class Kernel: @unchecked Sendable {
         shutdownRequested = true
         shutdownDeadline = monotonicNanoseconds() + 3_000_000_000
         log.info("kernel: shutting down")
-        for domain in domains.values where domain.isAlive {
+        for domain in domains.all where domain.isAlive {
             domain.state = .stopped
-            domain.trapHandler?.stop()
             // Services exit when their control channel closes.
-            _ = Glibc.shutdown(domain.channel.fd.rawValue, Int32(SHUT_RDWR))
+            domain.cutChannel()
         }
     }
 }

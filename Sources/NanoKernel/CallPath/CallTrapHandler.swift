@@ -12,48 +12,39 @@ import CNanoKernel
 import Glibc
 import LRPC
 
-/// A trap as copied out of the client-writable cell, once, before validation.
-struct Trap {
-    let cell: Int
-    let cellSequence: UInt32
-    let procedure: UInt32
-    let bindingIndex: UInt32
-    let bindingGeneration: UInt32
-    let bindingSecret: UInt64
-    let slot: UInt32
-    /// Where the client ran when it trapped (follow-client placement); a hint, never trusted.
-    let cpu: UInt32
-}
-
 final class CallTrapHandler: @unchecked Sendable {
     let domain: KernelDomain
     let validator: CallValidator
     let log: KernelLog
     let trace: CallTrace
-    private let stopped = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    /// The domain's trap page, held by the handler for its own life (the domain's record
+    /// may drop its reference first when it is retired).
+    private let page: TrapPage
+    private let stopped = SharedWord.allocate()
 
-    init(domain: KernelDomain, bindings: BindingTable, log: KernelLog, trace: CallTrace) {
+    init(domain: KernelDomain, page: TrapPage, bindings: BindingTable, log: KernelLog, trace: CallTrace) {
         self.trace = trace
         self.domain = domain
+        self.page = page
         validator = CallValidator(domain: domain, bindings: bindings)
         self.log = log
-        stopped.initialize(to: 0)
     }
+
+    deinit { stopped.deallocate() }
 
     func start() throws {
         try OSThread.spawn(name: "nk-trap-\(domain.id)") { [self] in run() }
     }
 
     func stop() {
-        nk_store_seq(stopped, 1)
-        Futex.wake(domain.trapPage.pending, count: 1)
+        stopped.store(1)
+        page.pending.wake(count: 1)
     }
 
     private func run() {
-        let page = domain.trapPage
         var tuning = Tuning.Local(role: .kernel)
-        while nk_load_relaxed(stopped) == 0 {
-            let posted = nk_exchange(page.pending, 0)
+        while stopped.loadRelaxed() == 0 {
+            let posted = page.pending.exchange(0)
             if posted == 0 {
                 Tuning.shared.refresh(&tuning)
                 awaitDoorbell(page, tuning.wait)
@@ -70,44 +61,37 @@ final class CallTrapHandler: @unchecked Sendable {
 
     @inline(__always)
     private func awaitDoorbell(_ page: TrapPage, _ policy: WaitPolicy) {
-        if policy.spin(until: { nk_load_relaxed(page.pending) != 0 }) { return }
-        nk_store_seq(page.kernelWaiting, 1)
-        if nk_load_seq(page.pending) == 0 && nk_load_relaxed(stopped) == 0 {
-            Futex.wait(page.pending, expected: 0, timeoutNanoseconds: 1_000_000_000)
+        if policy.spin(until: { page.pending.loadRelaxed() != 0 }) { return }
+        page.kernelWaiting.store(1)
+        if page.pending.load() == 0 && stopped.loadRelaxed() == 0 {
+            page.pending.wait(expected: 0, timeoutNanoseconds: 1_000_000_000)
         }
-        nk_store_relaxed(page.kernelWaiting, 0)
+        page.kernelWaiting.storeRelaxed(0)
     }
 
     // MARK: one trap
 
     @inline(__always)
     func handleTrap(cell index: Int, _ tuning: inout Tuning.Local) {
-        let cell = domain.trapPage.cell(index)
-        let word = nk_load_acquire(cell.state)
+        let cell = page.cell(index)
+        let word = cell.state.loadAcquire()
         // A doorbell without a posted trap is noise from a confused or hostile client.
         guard TrapCell.state(of: word) == .posted else { return }
         let trap = Trap(cell: index, cellSequence: TrapCell.sequence(of: word),
-                        procedure: nk_load_relaxed(cell.procedure),
-                        bindingIndex: nk_load_relaxed(cell.bindingIndex),
-                        bindingGeneration: nk_load_relaxed(cell.bindingGeneration),
-                        bindingSecret: nk_load64_relaxed(cell.bindingSecret),
-                        slot: nk_load_relaxed(cell.slot), cpu: nk_load_relaxed(cell.cpu))
+                        procedure: cell.procedure.loadRelaxed(),
+                        bindingIndex: cell.bindingIndex.loadRelaxed(),
+                        bindingGeneration: cell.bindingGeneration.loadRelaxed(),
+                        bindingSecret: cell.bindingSecret.loadRelaxed(),
+                        slot: cell.slot.loadRelaxed(), cpu: cell.cpu.loadRelaxed())
         tuning.follow(trap.cpu)
-        let refusal: Refusal? = domain.imports.withLock { imports in
-            let binding: KernelBinding
-            switch validator.validateBindingObject(trap, imports) {
-            case .failure(let r): return r
-            case .success(let b): binding = b
-            }
-            if let r = validator.validateProcedure(trap, binding) ?? validator.validateAStackSlot(trap, binding) { return r }
+        let verdict = validator.validate(trap) { binding in
             // Accept before the upcall: once the server runs, the client may reuse the cell.
-            nk_store_release(cell.state, TrapCell.word(sequence: trap.cellSequence, .accepted))
+            cell.state.storeRelease(TrapCell.word(sequence: trap.cellSequence, .accepted))
             let sequence = recordLinkage(trap, binding)
             upcall(trap, binding, sequence: sequence)
             if trace.isOn { trace.record(trap, domain: domain, binding: binding, verdict: "validated; upcall, sequence \(sequence)") }
-            return nil
         }
-        if let refusal {
+        if case .failure(let refusal) = verdict {
             refuse(trap, cell, refusal)
             if trace.isOn { trace.record(trap, domain: domain, binding: nil, verdict: "refused: \(refusal)") }
         }
@@ -129,18 +113,18 @@ final class CallTrapHandler: @unchecked Sendable {
     @inline(__always)
     func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32) {
         let record = binding.records!.record(Int(trap.slot))
-        nk_store_relaxed(record.procedure, trap.procedure)
-        nk_store_relaxed(record.callerDomain, domain.id)
-        nk_store_relaxed(record.cpu, trap.cpu)
-        nk_store_seq(record.sequence, sequence)
-        Futex.wakeIfWaiting(record.sequence, waitingFlag: record.serverWaiting)
-        nk_store64_relaxed(binding.callsAccepted, nk_load64_relaxed(binding.callsAccepted) &+ 1)
+        record.procedure.storeRelaxed(trap.procedure)
+        record.callerDomain.storeRelaxed(domain.id)
+        record.cpu.storeRelaxed(trap.cpu)
+        record.sequence.store(sequence)
+        record.sequence.wakeIfWaiting(flag: record.serverWaiting)
+        binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
     }
 
     private func refuse(_ trap: Trap, _ cell: TrapCell, _ refusal: Refusal) {
-        nk_store_relaxed(cell.refusal, refusal.rawValue)
-        nk_store_seq(cell.state, TrapCell.word(sequence: trap.cellSequence, .refused))
-        Futex.wake(cell.state, count: 1)
+        cell.refusal.storeRelaxed(refusal.rawValue)
+        cell.state.store(TrapCell.word(sequence: trap.cellSequence, .refused))
+        cell.state.wake(count: 1)
         validator.record(refusal, of: trap, log: log)
     }
 }

@@ -20,19 +20,18 @@ public struct CallRecords: @unchecked Sendable {
         self.slotCount = slotCount
     }
 
-    @inline(__always) public var revoked: UnsafeMutablePointer<UInt32> { region.word(0) }
-    @inline(__always) public func record(_ slot: Int) -> CallRecord { CallRecord(base: region.base + 64 + slot * 64) }
+    @inlinable @inline(__always) public var revoked: SharedWord { region.word(0) }
+    @inlinable @inline(__always) public func record(_ slot: Int) -> CallRecord { CallRecord(base: region.base + 64 + slot * 64) }
 }
 
 public struct CallRecord {
-    let base: UnsafeMutableRawPointer
-    @inline(__always) func w(_ o: Int) -> UnsafeMutablePointer<UInt32> {
-        (base + o).assumingMemoryBound(to: UInt32.self)
-    }
-    @inline(__always) public var sequence: UnsafeMutablePointer<UInt32> { w(0) }
-    @inline(__always) public var serverWaiting: UnsafeMutablePointer<UInt32> { w(4) }
-    @inline(__always) public var done: UnsafeMutablePointer<UInt32> { w(8) }
-    @inline(__always) public var procedure: UnsafeMutablePointer<UInt32> { w(12) }
-    @inline(__always) public var callerDomain: UnsafeMutablePointer<UInt32> { w(16) }
-    @inline(__always) public var cpu: UnsafeMutablePointer<UInt32> { w(20) }
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @inlinable @inline(__always) init(base: UnsafeMutableRawPointer) { self.base = base }
+    @inlinable @inline(__always) func w(_ o: Int) -> SharedWord { SharedWord(at: base + o) }
+    @inlinable @inline(__always) public var sequence: SharedWord { w(0) }
+    @inlinable @inline(__always) public var serverWaiting: SharedWord { w(4) }
+    @inlinable @inline(__always) public var done: SharedWord { w(8) }
+    @inlinable @inline(__always) public var procedure: SharedWord { w(12) }
+    @inlinable @inline(__always) public var callerDomain: SharedWord { w(16) }
+    @inlinable @inline(__always) public var cpu: SharedWord { w(20) }
 }

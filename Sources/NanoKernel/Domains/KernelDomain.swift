@@ -1,7 +1,13 @@
 // KernelDomain: the kernel's record of one protection domain: a service process it
 // spawned, or an operator's client (nkctl) that connected to the control socket.
+//
+// The record owns the domain's descriptors (control channel, trap page, pidfd, seccomp
+// notifications, output pipe) until the DomainTable retires it; it holds no reference to
+// its trap handler or its bindings' objects beyond its own import table, so nothing
+// keeps a retired domain alive.
 import BootImage
 import CNanoKernel
+import Glibc
 import LRPC
 import Synchronization
 import SystemPackage
@@ -24,8 +30,10 @@ final class KernelDomain: @unchecked Sendable {
     let kind: Kind
     /// The image entry a service domain was spawned from.
     let entry: ServiceEntry?
-    let channel: ControlChannel
-    let trapPage: TrapPage
+    /// The control channel; nil once retired.
+    private(set) var channel: ControlChannel?
+    /// The trap page shared with the domain; nil once retired.
+    private(set) var trapPage: TrapPage?
     var pid: Int32
     var pidfd: FileDescriptor?
     var notifyFD: FileDescriptor?
@@ -47,8 +55,7 @@ final class KernelDomain: @unchecked Sendable {
     /// Calls served on bindings that were since revoked.
     var retiredCallsServed: UInt64 = 0
     /// Trap refusals (forged, stale, foreign objects, bad procedures or slots).
-    let refusals = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    var trapHandler: CallTrapHandler?
+    let refusals = SharedWord64.allocate()
     /// False once the channel reached end-of-file or was cut for garbage.
     var channelOpen = true
     /// Sent the welcome (the domain said hello).
@@ -63,12 +70,39 @@ final class KernelDomain: @unchecked Sendable {
         self.channel = channel
         self.trapPage = trapPage
         self.pid = pid
-        refusals.initialize(to: 0)
     }
 
     deinit { refusals.deallocate() }
 
     var isAlive: Bool { state == .starting || state == .ready }
+
+    /// Send a control message; a domain that cannot be reached is logged, never waited on.
+    func send(_ message: ControlMessage, descriptors: [FileDescriptor] = [], log: KernelLog) {
+        guard channelOpen, let channel else { return }
+        do { try channel.send(message, descriptors: descriptors) } catch {
+            log.warning("kernel: cannot reach domain '\(name)': \(error)")
+        }
+    }
+
+    /// Stop talking to the domain: both directions of its channel shut down (a service
+    /// exits when it sees the channel close).
+    func cutChannel() {
+        channelOpen = false
+        if let channel { _ = Glibc.shutdown(channel.fd.rawValue, Int32(SHUT_RDWR)) }
+    }
+
+    /// Release every descriptor and mapping the domain caused. Called once, by the
+    /// DomainTable, after its bindings are revoked and its trap handler stopped.
+    func releaseResources() {
+        channelOpen = false
+        channel = nil
+        trapPage = nil
+        if let pidfd { try? pidfd.close() }
+        pidfd = nil
+        try? notifyFD?.close()
+        notifyFD = nil
+        output = nil
+    }
 
     /// May this domain import `interface` under the image's policy?
     func mayImport(_ interface: String, image: BootImage) -> Bool {

@@ -4,32 +4,23 @@
 // the price of looking).
 import CNanoKernel
 import LRPC
+import NanoAdmin
 import Synchronization
 
-public struct TraceEntry: Codable, Sendable, Equatable {
-    public let nanoseconds: UInt64
-    public let domain: String
-    public let binding: UInt32
-    public let interface: String
-    public let procedure: String
-    public let slot: UInt32
-    public let cell: Int
-    /// "upcall seq N" or "refused: <reason>".
-    public let verdict: String
-}
-
 final class CallTrace: @unchecked Sendable {
-    private let enabled = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let enabled = SharedWord.allocate()
     private let ring = Mutex<[TraceEntry]>([])
     static let capacity = 1000
 
-    init() { enabled.initialize(to: 0) }
+    init() {}
 
-    @inline(__always) var isOn: Bool { nk_load_relaxed(enabled) != 0 }
+    deinit { enabled.deallocate() }
+
+    @inline(__always) var isOn: Bool { enabled.loadRelaxed() != 0 }
 
     func turn(on: Bool) {
         if on { ring.withLock { $0.removeAll() } }
-        nk_store_relaxed(enabled, on ? 1 : 0)
+        enabled.storeRelaxed(on ? 1 : 0)
     }
 
     func record(_ trap: Trap, domain: KernelDomain, binding: KernelBinding?, verdict: String) {

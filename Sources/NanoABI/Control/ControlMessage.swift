@@ -42,31 +42,32 @@ public enum ControlMessage: Sendable, Equatable {
         }
     }
 
-    private var tag: UInt8 {
+    /// This message's entry in the tag table.
+    public var tag: ControlTag {
         switch self {
-        case .hello: 1
-        case .export: 2
-        case .importInterface: 3
-        case .ready: 4
-        case .bindAccepted: 5
-        case .bindRefused: 6
-        case .admin: 7
-        case .release: 8
-        case .welcome: 101
-        case .exported: 102
-        case .imported: 103
-        case .bind: 104
-        case .unbind: 105
-        case .failed: 106
-        case .adminReply: 107
-        case .tune: 108
-        case .registerAgain: 109
+        case .hello: .hello
+        case .export: .export
+        case .importInterface: .importInterface
+        case .ready: .ready
+        case .bindAccepted: .bindAccepted
+        case .bindRefused: .bindRefused
+        case .admin: .admin
+        case .release: .release
+        case .welcome: .welcome
+        case .exported: .exported
+        case .imported: .imported
+        case .bind: .bind
+        case .unbind: .unbind
+        case .failed: .failed
+        case .adminReply: .adminReply
+        case .tune: .tune
+        case .registerAgain: .registerAgain
         }
     }
 
-    func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var e = ControlEncoder()
-        e.u8(tag)
+        e.u8(tag.rawValue)
         switch self {
         case .hello(let name): e.string(name)
         case .export(let iface): e.interface(iface)
@@ -78,7 +79,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .welcome(let id, let name): e.u32(id); e.string(name)
         case .exported(let name): e.string(name)
         case .imported(let request, let bo, let geometry, let iface, let transport):
-            e.u32(request); e.u32(bo.index); e.u32(bo.generation); e.u64(bo.secret)
+            e.u32(request); e.bindingObject(bo)
             e.geometry(geometry); e.interface(iface); e.string(transport.rawValue)
         case .bind(let b, let client, let clientName, let iface, let geometry, let transport):
             e.u32(b); e.u32(client); e.string(clientName); e.string(iface); e.geometry(geometry); e.string(transport.rawValue)
@@ -92,39 +93,65 @@ public enum ControlMessage: Sendable, Equatable {
         return e.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) throws(ControlError) -> ControlMessage {
+    public static func decode(_ bytes: [UInt8]) throws(ControlError) -> ControlMessage {
         var d = ControlDecoder(bytes)
         let message: ControlMessage
-        switch try d.u8() {
-        case 1: message = .hello(domainName: try d.string())
-        case 2: message = .export(try d.interface())
-        case 3:
+        let raw = try d.u8()
+        guard let tag = ControlTag(rawValue: raw) else { throw ControlError("unknown control message tag \(raw)") }
+        switch tag {
+        case .hello: message = .hello(domainName: try d.string())
+        case .export: message = .export(try d.interface())
+        case .importInterface:
             let request = try d.u32(), name = try d.string(), transport = try d.string()
             message = .importInterface(request: request, name: name,
                                        transport: transport.isEmpty ? nil : try d.transport(transport))
-        case 4: message = .ready
-        case 5: message = .bindAccepted(binding: try d.u32())
-        case 6: message = .bindRefused(binding: try d.u32(), reason: try d.string())
-        case 7: message = .admin(request: try d.u32(), command: try d.string(), argument: try d.string())
-        case 101: message = .welcome(domainID: try d.u32(), domainName: try d.string())
-        case 102: message = .exported(interface: try d.string())
-        case 103:
+        case .ready: message = .ready
+        case .bindAccepted: message = .bindAccepted(binding: try d.u32())
+        case .bindRefused: message = .bindRefused(binding: try d.u32(), reason: try d.string())
+        case .admin: message = .admin(request: try d.u32(), command: try d.string(), argument: try d.string())
+        case .release: message = .release(binding: try d.u32())
+        case .welcome: message = .welcome(domainID: try d.u32(), domainName: try d.string())
+        case .exported: message = .exported(interface: try d.string())
+        case .imported:
             let request = try d.u32()
-            let bo = BindingObject(index: try d.u32(), generation: try d.u32(), secret: try d.u64())
+            let bo = try d.bindingObject()
             message = .imported(request: request, binding: bo, geometry: try d.geometry(), interface: try d.interface(),
                                 transport: try d.transport(try d.string()))
-        case 104:
+        case .bind:
             message = .bind(binding: try d.u32(), client: try d.u32(), clientName: try d.string(),
                             interface: try d.string(), geometry: try d.geometry(), transport: try d.transport(try d.string()))
-        case 105: message = .unbind(binding: try d.u32())
-        case 106: message = .failed(request: try d.u32(), message: try d.string())
-        case 107: message = .adminReply(request: try d.u32(), body: try d.string())
-        case 108: message = .tune(policy: try d.string())
-        case 8: message = .release(binding: try d.u32())
-        case 109: message = .registerAgain
-        case let t: throw ControlError("unknown control message tag \(t)")
+        case .unbind: message = .unbind(binding: try d.u32())
+        case .failed: message = .failed(request: try d.u32(), message: try d.string())
+        case .adminReply: message = .adminReply(request: try d.u32(), body: try d.string())
+        case .tune: message = .tune(policy: try d.string())
+        case .registerAgain: message = .registerAgain
         }
         try d.finish()
         return message
     }
+}
+
+/// The tag table: every control message's number on the wire, in one place. Tags below
+/// 100 travel from a domain to the kernel; 100 and up from the kernel to a domain.
+public enum ControlTag: UInt8, Sendable, CaseIterable {
+    case hello = 1
+    case export = 2
+    case importInterface = 3
+    case ready = 4
+    case bindAccepted = 5
+    case bindRefused = 6
+    case admin = 7
+    case release = 8
+    case welcome = 101
+    case exported = 102
+    case imported = 103
+    case bind = 104
+    case unbind = 105
+    case failed = 106
+    case adminReply = 107
+    case tune = 108
+    case registerAgain = 109
+
+    /// May a domain send this to the kernel?
+    public var travelsToKernel: Bool { rawValue < 100 }
 }

@@ -35,14 +35,12 @@ public final class SharedRegion: @unchecked Sendable {
         try? fd.close()
     }
 
-    /// A 32-bit word at `offset`, for atomics and futexes.
-    @inline(__always)
-    public func word(_ offset: Int) -> UnsafeMutablePointer<UInt32> {
-        (base + offset).assumingMemoryBound(to: UInt32.self)
-    }
+    /// The 32-bit word at `offset`, for atomics and futexes.
+    @inlinable @inline(__always)
+    public func word(_ offset: Int) -> SharedWord { SharedWord(at: base + offset) }
 }
 
 /// Round `n` up to a multiple of the cache line, so shared words never share a line
 /// with a peer's words by accident.
-@inline(__always)
+@inlinable @inline(__always)
 public func cacheLineRounded(_ n: Int) -> Int { (n + 63) & ~63 }

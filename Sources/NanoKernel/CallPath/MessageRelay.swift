@@ -91,13 +91,7 @@ final class MessageRelay: @unchecked Sendable {
             validator.record(.malformedTrap, of: trap, log: log)
             return .refused(.malformedTrap)
         }
-        let refusal: Refusal? = validator.domain.imports.withLock { imports in
-            switch validator.validateBindingObject(trap, imports) {
-            case .failure(let r): return r
-            case .success(let b): return b !== binding ? .foreignBindingObject : validator.validateProcedure(trap, b)
-            }
-        }
-        if let refusal {
+        if case .failure(let refusal) = validator.validate(trap, relayedOn: binding, accept: { _ in }) {
             validator.record(refusal, of: trap, log: log)
             return .refused(refusal)
         }
@@ -107,7 +101,7 @@ final class MessageRelay: @unchecked Sendable {
         out.storeBytes(of: trap.cpu.littleEndian, toByteOffset: 12, as: UInt32.self)
         UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.upcallHeader...])
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<received]))
-        nk_store64_relaxed(binding.callsAccepted, nk_load64_relaxed(binding.callsAccepted) &+ 1)
+        binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
         return .forward(CallMessage.upcallHeader + length)
     }
 

@@ -37,23 +37,25 @@ public struct AStackRegion: @unchecked Sendable {
         self.geometry = geometry
     }
 
-    @inline(__always) public func slot(_ i: Int) -> AStackSlot {
+    @inlinable @inline(__always) public func slot(_ i: Int) -> AStackSlot {
         AStackSlot(base: region.base + i * geometry.stride, capacity: geometry.payloadCapacity)
     }
 }
 
 public struct AStackSlot {
-    public let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
     public let capacity: Int
-    @inline(__always) func w(_ o: Int) -> UnsafeMutablePointer<UInt32> {
-        (base + o).assumingMemoryBound(to: UInt32.self)
+    @inlinable @inline(__always) init(base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
     }
-    @inline(__always) public var reply: UnsafeMutablePointer<UInt32> { w(0) }
-    @inline(__always) public var clientWaiting: UnsafeMutablePointer<UInt32> { w(4) }
-    @inline(__always) public var status: UnsafeMutablePointer<UInt32> { w(8) }
-    @inline(__always) public var argumentLength: UnsafeMutablePointer<UInt32> { w(12) }
-    @inline(__always) public var resultLength: UnsafeMutablePointer<UInt32> { w(16) }
-    @inline(__always) public var payload: UnsafeMutableRawBufferPointer {
+    @inlinable @inline(__always) func w(_ o: Int) -> SharedWord { SharedWord(at: base + o) }
+    @inlinable @inline(__always) public var reply: SharedWord { w(0) }
+    @inlinable @inline(__always) public var clientWaiting: SharedWord { w(4) }
+    @inlinable @inline(__always) public var status: SharedWord { w(8) }
+    @inlinable @inline(__always) public var argumentLength: SharedWord { w(12) }
+    @inlinable @inline(__always) public var resultLength: SharedWord { w(16) }
+    @inlinable @inline(__always) public var payload: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: base + 64, count: capacity)
     }
 }

@@ -13,6 +13,9 @@ struct ControlEncoder {
         u32(UInt32(utf8.count))
         bytes.append(contentsOf: utf8)
     }
+    mutating func bindingObject(_ bo: BindingObject) {
+        u32(bo.index); u32(bo.generation); u64(bo.secret); u32(bo.node)
+    }
     mutating func geometry(_ g: AStackGeometry) {
         int(g.slotCount)
         int(g.payloadCapacity)
@@ -56,6 +59,9 @@ struct ControlDecoder {
         let n = Int(try u32())
         guard n <= 65536 else { throw ControlError("control string of \(n) bytes is too long") }
         return String(decoding: try take(n), as: UTF8.self)
+    }
+    mutating func bindingObject() throws(ControlError) -> BindingObject {
+        BindingObject(index: try u32(), generation: try u32(), secret: try u64(), node: try u32())
     }
     mutating func geometry() throws(ControlError) -> AStackGeometry {
         let slots = try int(), capacity = try int()

@@ -15,7 +15,7 @@ public enum FieldKind: String, Sendable, Equatable {
     case bytes
     case text
 
-    var alignment: Int {
+    public var alignment: Int {
         switch self {
         case .int64, .uint64, .float64: 8
         case .bool: 1
@@ -97,4 +97,4 @@ public struct FieldLayout: Sendable, Equatable {
 }
 
 @inlinable
-func align(_ offset: Int, _ alignment: Int) -> Int { (offset + alignment - 1) & ~(alignment - 1) }
+public func align(_ offset: Int, _ alignment: Int) -> Int { (offset + alignment - 1) & ~(alignment - 1) }

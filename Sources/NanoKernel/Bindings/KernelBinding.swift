@@ -7,9 +7,11 @@ import LRPC
 /// Per A-stack slot: the linkage of the call in flight, if any.
 struct Linkage {
     /// Call sequence the kernel last issued on this slot; the slot is in use until the
-    /// server's `done` word catches up.
+    /// server's `done` word catches up (that word only ever refuses the client's own
+    /// next trap on the slot; it never decides anything about another domain).
     var issued: UInt32 = 0
-    /// Trap cell and cell sequence of the caller, to fail the call if the server dies.
+    /// Trap cell and cell sequence of the caller, to fail the call if the server dies:
+    /// the kernel's own record, whatever the server wrote.
     var cell: Int32 = -1
     var cellSequence: UInt32 = 0
 }
@@ -31,7 +33,7 @@ final class KernelBinding: @unchecked Sendable {
     /// Owned by the client's trap handler thread (under the client's binding lock).
     let linkages: UnsafeMutablePointer<Linkage>
     /// Calls the kernel upcalled on this binding (written by one trap thread only).
-    let callsAccepted: UnsafeMutablePointer<UInt64>
+    let callsAccepted = SharedWord64.allocate()
 
     init(bindingObject: BindingObject, client: KernelDomain, server: KernelDomain, interface: InterfaceDescriptor,
          geometry: AStackGeometry, records: CallRecords?, transport: Transport) {
@@ -51,8 +53,6 @@ final class KernelBinding: @unchecked Sendable {
         otherProcedures = others
         linkages = .allocate(capacity: geometry.slotCount)
         linkages.initialize(repeating: Linkage(), count: geometry.slotCount)
-        callsAccepted = .allocate(capacity: 1)
-        callsAccepted.initialize(to: 0)
     }
 
     deinit {
@@ -68,10 +68,10 @@ final class KernelBinding: @unchecked Sendable {
     /// A slot is in use while the server has not reported the last issued call done.
     @inline(__always)
     func slotInUse(_ slot: Int) -> Bool {
-        nk_load_acquire(records!.record(slot).done) != linkages[slot].issued
+        records!.record(slot).done.loadAcquire() != linkages[slot].issued
     }
 
     var slotsInUse: Int { records == nil ? 0 : (0..<geometry.slotCount).filter(slotInUse).count }
 
-    var calls: UInt64 { nk_load64_relaxed(callsAccepted) }
+    var calls: UInt64 { callsAccepted.loadRelaxed() }
 }

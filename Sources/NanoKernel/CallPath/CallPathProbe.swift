@@ -37,22 +37,16 @@ public final class CallPathProbe: @unchecked Sendable {
         return KernelDomain(id: id, name: name, kind: .operator, entry: nil, channel: channel, trapPage: page, pid: 0)
     }
 
-    /// validateBindingObject + validateProcedure + validateAStackSlot under the domain's
-    /// import lock, as `CallTrapHandler.handleTrap` makes them, `iterations` times.
-    /// A forged trap takes the refusal path (the binding table explains it). Returns the
-    /// number of traps accepted.
+    /// `CallValidator.validate`, exactly as `CallTrapHandler.handleTrap` calls it (binding
+    /// object, procedure, A-stack slot, under the domain's import lock), `iterations`
+    /// times. A forged trap takes the refusal path (the binding table explains it).
+    /// Returns the number of traps accepted.
     @inline(never)
     public func validate(iterations: Int, forged: Bool = false) -> Int {
         let trap = forged ? self.forged : accepted
         var accepts = 0
         for _ in 0..<iterations {
-            let refusal: Refusal? = domain.imports.withLock { imports in
-                switch validator.validateBindingObject(trap, imports) {
-                case .failure(let r): return r
-                case .success(let b): return validator.validateProcedure(trap, b) ?? validator.validateAStackSlot(trap, b)
-                }
-            }
-            if refusal == nil { accepts += 1 }
+            if case .success = validator.validate(trap, accept: { _ in }) { accepts += 1 }
         }
         return accepts
     }

@@ -1,0 +1,92 @@
+// What the kernel reports to an operator: `nkctl status`, `nkctl bindings`, `nkctl trace`.
+// The kernel encodes these as JSON on the control plane; nkctl decodes and renders
+// them. Every string in a report that came from a domain was bounded and sanitised by
+// the kernel before it got here. A binding object's secret is never part of a report.
+
+public struct DomainReport: Codable, Sendable, Equatable {
+    public let id: UInt32
+    public let name: String
+    public let kind: String
+    public let pid: Int32
+    public let state: String
+    public let callsServed: UInt64
+    public let refusals: UInt64
+    public let restarts: Int
+    public let exports: [String]
+    public let lastEvent: String
+    public let sandbox: [String: String]
+
+    public init(id: UInt32, name: String, kind: String, pid: Int32, state: String, callsServed: UInt64, refusals: UInt64, restarts: Int, exports: [String], lastEvent: String, sandbox: [String: String]) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.pid = pid
+        self.state = state
+        self.callsServed = callsServed
+        self.refusals = refusals
+        self.restarts = restarts
+        self.exports = exports
+        self.lastEvent = lastEvent
+        self.sandbox = sandbox
+    }
+}
+
+public struct BindingReport: Codable, Sendable, Equatable {
+    public let binding: UInt32
+    public let client: String
+    public let server: String
+    public let interface: String
+    public let transport: String
+    public let astacks: Int
+    public let astackBytes: Int
+    public let astacksInUse: Int
+    public let calls: UInt64
+
+    public init(binding: UInt32, client: String, server: String, interface: String, transport: String, astacks: Int, astackBytes: Int, astacksInUse: Int, calls: UInt64) {
+        self.binding = binding
+        self.client = client
+        self.server = server
+        self.interface = interface
+        self.transport = transport
+        self.astacks = astacks
+        self.astackBytes = astackBytes
+        self.astacksInUse = astacksInUse
+        self.calls = calls
+    }
+}
+
+public struct StatusReport: Codable, Sendable, Equatable {
+    public let image: String
+    public let uptimeSeconds: Double
+    public let domains: [DomainReport]
+
+    public init(image: String, uptimeSeconds: Double, domains: [DomainReport]) {
+        self.image = image
+        self.uptimeSeconds = uptimeSeconds
+        self.domains = domains
+    }
+}
+
+public struct TraceEntry: Codable, Sendable, Equatable {
+    public let nanoseconds: UInt64
+    public let domain: String
+    public let binding: UInt32
+    public let interface: String
+    public let procedure: String
+    public let slot: UInt32
+    public let cell: Int
+    /// "upcall seq N" or "refused: <reason>".
+    public let verdict: String
+
+    public init(nanoseconds: UInt64, domain: String, binding: UInt32, interface: String, procedure: String, slot: UInt32, cell: Int, verdict: String) {
+        self.nanoseconds = nanoseconds
+        self.domain = domain
+        self.binding = binding
+        self.interface = interface
+        self.procedure = procedure
+        self.slot = slot
+        self.cell = cell
+        self.verdict = verdict
+    }
+}
+

@@ -1,0 +1,274 @@
+// BindingManager: owns every binding from export to revocation (LRPC binding steps 1-6):
+// which domain exports each interface, imports waiting for their server, binds the
+// server has been offered but not yet answered, live bindings, and the binding table
+// that makes binding objects unforgeable. Only the control thread calls it. It makes
+// its decisions without processes: a test can drive it with domains on socket pairs.
+//
+// Rule: only the parties of a binding act on it. A bind reply from a domain that is not
+// the binding's server, or a release from one that is not its client, is refused and
+// logged against the sender; the binding and its honest parties are untouched. A bind
+// reply for an offer that was withdrawn from that same server (its client left) is the
+// honest server's answer crossing the withdrawal: it is dropped quietly.
+import BootImage
+import CNanoKernel
+import Glibc
+import LRPC
+import SystemPackage
+
+final class BindingManager {
+    let image: BootImage
+    let log: KernelLog
+    let table = BindingTable()
+
+    /// The domain exporting each interface (the newest export wins).
+    private(set) var exporters: [String: KernelDomain] = [:]
+    private(set) var live: [UInt32: KernelBinding] = [:]
+    private(set) var pending: [UInt32: PendingBind] = [:]
+
+    func recordOffer(_ offer: PendingBind) { pending[offer.binding.bindingObject.index] = offer }
+    private(set) var waitingImports: [WaitingImport] = []
+    /// Offers withdrawn before their server answered: (binding index, server id).
+    private var withdrawn: Set<WithdrawnOffer> = []
+
+    struct WithdrawnOffer: Hashable {
+        let index: UInt32
+        let server: UInt32
+    }
+    /// Withdrawn offers remembered at most (a server answers each offer once; one that
+    /// never answers cannot grow this past the bound).
+    static let withdrawnMemory = 1024
+
+    /// How long an import waits for its server to export.
+    static let importWait: UInt64 = 10_000_000_000
+
+    init(image: BootImage, log: KernelLog) {
+        self.image = image
+        self.log = log
+    }
+
+    /// A binding offered to its server (binding step 4), not yet accepted.
+    struct PendingBind {
+        let binding: KernelBinding
+        let request: UInt32
+        /// What the client gets: its A-stack memfd, or its end of the message socket.
+        let clientFD: FileDescriptor
+        /// The kernel's ends of a message binding's sockets (client side, server side).
+        let relayEnds: (FileDescriptor, FileDescriptor)?
+
+        func closeDescriptors() {
+            try? clientFD.close()
+            if let (a, b) = relayEnds { try? a.close(); try? b.close() }
+        }
+    }
+
+    /// An import whose interface has no live exporter yet.
+    struct WaitingImport {
+        let client: KernelDomain
+        let request: UInt32
+        let interface: String
+        let transport: Transport
+        let deadline: UInt64
+    }
+
+    // MARK: binding steps 1-2: export
+
+    /// A server exports an interface (its procedure descriptor list). Imports waiting for
+    /// it start binding.
+    func export(_ interface: InterfaceDescriptor, from domain: KernelDomain) {
+        guard domain.entry?.provides.contains(interface.name) == true else {
+            domain.send(.failed(request: 0, message: "domain '\(domain.name)' may not export '\(interface.name)': the image does not list it under provides"), log: log)
+            return
+        }
+        guard !interface.procedures.isEmpty,
+              Set(interface.procedures.map(\.id)).count == interface.procedures.count else {
+            domain.send(.failed(request: 0, message: "interface '\(interface.name)' has no procedures or repeats a procedure id"), log: log)
+            return
+        }
+        domain.exports.removeAll { $0.name == interface.name }
+        domain.exports.append(interface)
+        exporters[interface.name] = domain
+        domain.send(.exported(interface: interface.name), log: log)
+        log.info("kernel: \(domain.name) exported \(interface.name) (\(interface.procedures.count) procedures)")
+        let waiting = waitingImports.filter { $0.interface == interface.name }
+        waitingImports.removeAll { $0.interface == interface.name }
+        for w in waiting where w.client.isAlive {
+            offerBinding(w.interface, for: w.client, request: w.request, transport: w.transport)
+        }
+    }
+
+    // MARK: binding step 3: import
+
+    func importInterface(_ name: String, for client: KernelDomain, request: UInt32, transport requested: Transport?) {
+        let transport = requested ?? image.transports[name] ?? .lrpc
+        let provided = image.services.flatMap(\.provides)
+        guard provided.contains(name) else {
+            client.send(.failed(request: request, message: "no interface named '\(name)'; interfaces: \(provided.sorted().joined(separator: ", "))"), log: log)
+            return
+        }
+        guard client.mayImport(name, image: image) else {
+            let allowed = client.allowedImports(image: image)
+            log.warning("kernel: refused import of '\(name)' by '\(client.name)': not allowed by the image")
+            client.send(.failed(request: request, message: "domain '\(client.name)' may not import '\(name)': the image allows \(allowed.isEmpty ? "no imports" : allowed.joined(separator: ", "))"), log: log)
+            return
+        }
+        if let server = exporters[name], server.isAlive {
+            offerBinding(name, for: client, request: request, transport: transport)
+        } else {
+            waitingImports.append(WaitingImport(client: client, request: request, interface: name, transport: transport,
+                                                deadline: monotonicNanoseconds() + Self.importWait))
+        }
+    }
+
+    /// Imports whose server never came fail with a clear error.
+    func expireWaitingImports(now: UInt64 = monotonicNanoseconds()) {
+        let expired = waitingImports.filter { $0.deadline < now }
+        waitingImports.removeAll { $0.deadline < now }
+        for w in expired {
+            w.client.send(.failed(request: w.request, message: "interface '\(w.interface)' is not available (its service is not running)"), log: log)
+        }
+    }
+
+    // MARK: binding steps 5-6: the server's answer
+
+    /// The server's clerk accepted: the client gets its binding object and A-stacks.
+    /// Returns why the sender must be cut off, if it accepted what it was not offered.
+    func bindAccepted(_ index: UInt32, by server: KernelDomain) -> String? {
+        guard let offer = pending[index], offer.binding.server === server else {
+            return answerToNoOffer(index, from: server, "accepted a binding it was not offered (binding \(index))")
+        }
+        pending[index] = nil
+        let binding = offer.binding
+        defer { try? offer.clientFD.close() }
+        if let (toClient, toServer) = offer.relayEnds {
+            let relay = MessageRelay(binding: binding, clientEnd: toClient, serverEnd: toServer,
+                                     validator: CallValidator(domain: binding.client, bindings: table), log: log)
+            binding.relay = relay
+            do { try relay.start() } catch {
+                withdraw(offer, tellingServer: true)
+                binding.client.send(.failed(request: offer.request, message: "cannot start the kernel's relay: \(error)"), log: log)
+                return nil
+            }
+        }
+        binding.client.imports.withLock { $0[index] = binding }
+        live[index] = binding
+        binding.client.send(.imported(request: offer.request, binding: binding.bindingObject, geometry: binding.geometry,
+                                      interface: binding.interface, transport: binding.transport),
+                            descriptors: [offer.clientFD], log: log)
+        log.info("kernel: bound \(binding.client.name) → \(binding.interface.name) (binding \(index), "
+                 + (binding.transport == .lrpc ? "\(binding.geometry.slotCount) A-stacks of \(binding.geometry.payloadCapacity) bytes)" : "messages through the kernel)"))
+        return nil
+    }
+
+    /// The server's clerk refused: the client gets the reason.
+    /// Returns why the sender must be cut off, if it refused what it was not offered.
+    func bindRefused(_ index: UInt32, by server: KernelDomain, reason: String) -> String? {
+        guard let offer = pending[index], offer.binding.server === server else {
+            return answerToNoOffer(index, from: server, "refused a binding it was not offered (binding \(index))")
+        }
+        withdraw(offer, tellingServer: false, remember: false)
+        offer.binding.client.send(.failed(request: offer.request, message: "server '\(server.name)' refused the binding: \(reason)"), log: log)
+        return nil
+    }
+
+    /// A bind reply with no offer to match. The honest server's answer to an offer
+    /// withdrawn from it is dropped; anything else is an attempt on someone else's
+    /// binding: refused, counted and logged against the sender, who is cut off.
+    private func answerToNoOffer(_ index: UInt32, from server: KernelDomain, _ what: String) -> String? {
+        if withdrawn.remove(WithdrawnOffer(index: index, server: server.id)) != nil { return nil }
+        refuseForeign(what, from: server)
+        return what
+    }
+
+    /// A client gives up one of its own bindings.
+    func release(_ index: UInt32, by client: KernelDomain) {
+        guard let binding = live[index], binding.client === client else {
+            refuseForeign("released binding \(index), which is not its own", from: client)
+            return
+        }
+        revoke(binding, reason: "released by its client")
+    }
+
+    /// A message about a binding from a domain that is not its party: nothing changes.
+    private func refuseForeign(_ what: String, from domain: KernelDomain) {
+        domain.refusals.fetchAdd(1)
+        let (allowed, dropped) = domain.refusalLog.withLock { $0.admit() }
+        if dropped > 0 { log.warning("kernel: refused \(dropped) more binding messages from '\(domain.name)' (not logged one by one)") }
+        if allowed { log.warning("kernel: refused a binding message from domain '\(domain.name)' (id \(domain.id)): it \(what)") }
+    }
+
+    /// Take an offer back: its descriptors close, its binding object goes stale. A server
+    /// that may still answer it is told (unbind) and its answer remembered as expected.
+    private func withdraw(_ offer: PendingBind, tellingServer: Bool, remember: Bool = true) {
+        let index = offer.binding.bindingObject.index
+        pending[index] = nil
+        offer.closeDescriptors()
+        table.revoke(offer.binding.bindingObject)
+        let server = offer.binding.server
+        if remember && server.isAlive {
+            if withdrawn.count >= Self.withdrawnMemory { withdrawn.remove(withdrawn.first!) }
+            withdrawn.insert(WithdrawnOffer(index: index, server: server.id))
+        }
+        if tellingServer && server.isAlive { server.send(.unbind(binding: index), log: log) }
+    }
+
+    // MARK: revocation
+
+    /// Revoke a binding: the client's binding object goes stale, calls in flight fail
+    /// with a clear error, the server's slot threads exit.
+    func revoke(_ binding: KernelBinding, reason: String) {
+        let index = binding.bindingObject.index
+        binding.client.imports.withLock { imports in
+            imports[index] = nil
+            failCallsInFlight(binding)
+        }
+        live[index] = nil
+        table.revoke(binding.bindingObject)
+        binding.server.retiredCallsServed += binding.calls
+        binding.relay?.stop()
+        if let records = binding.records {
+            records.revoked.store(1)
+            for slot in 0..<binding.geometry.slotCount { records.record(slot).sequence.wake(count: Int32.max) }
+        }
+        if binding.server.isAlive { binding.server.send(.unbind(binding: index), log: log) }
+        log.info("kernel: revoked binding \(index) (\(binding.client.name) → \(binding.interface.name)): \(reason)")
+    }
+
+    /// Wake every client waiting on a call the server will never return. Which calls
+    /// are in flight comes from the kernel's own linkages, never from a word the server
+    /// can write: a trap cell still `accepted` with the linkage's sequence is a caller
+    /// still waiting.
+    private func failCallsInFlight(_ binding: KernelBinding) {
+        guard binding.records != nil, let page = binding.client.trapPage else { return }  // a message binding's relay fails its call
+        for slot in 0..<binding.geometry.slotCount {
+            let linkage = binding.linkages[slot]
+            guard linkage.cell >= 0 else { continue }
+            let cell = page.cell(Int(linkage.cell))
+            let accepted = TrapCell.word(sequence: linkage.cellSequence, .accepted)
+            if cell.state.compareExchange(accepted, TrapCell.word(sequence: linkage.cellSequence, .failed)) {
+                cell.state.wake(count: 1)
+            }
+        }
+    }
+
+    /// A domain went away: every binding it is a party to goes, offers to it or for it
+    /// are withdrawn (the other party is told), its waiting imports are dropped.
+    func revokeAll(of domain: KernelDomain, reason: String) {
+        for binding in live.values where binding.client === domain || binding.server === domain {
+            revoke(binding, reason: reason)
+        }
+        for offer in pending.values where offer.binding.client === domain || offer.binding.server === domain {
+            let clientLeft = offer.binding.client === domain
+            withdraw(offer, tellingServer: clientLeft)
+            if !clientLeft {
+                offer.binding.client.send(.failed(request: offer.request, message: "server '\(domain.name)' died while binding"), log: log)
+            }
+        }
+        waitingImports.removeAll { $0.client === domain }
+        withdrawn = withdrawn.filter { $0.server != domain.id }
+        for (name, exporter) in exporters where exporter === domain { exporters[name] = nil }
+    }
+
+    func callsServed(by domain: KernelDomain) -> UInt64 {
+        live.values.filter { $0.server === domain }.reduce(domain.retiredCallsServed) { $0 + $1.calls }
+    }
+}
