@@ -72,15 +72,18 @@ public struct BootImage: Sendable, Equatable {
     public var transports: [String: TransportKind]
     /// Mechanisms the image demands from the host.
     public var requires: [SandboxMechanism]
+    /// What one domain may cause the kernel to hold ([quotas]).
+    public var quotas: Quotas
 
     public init(path: String, name: String, services: [ServiceEntry],
                 operatorImports: [String], transports: [String: TransportKind] = [:],
-                requires: [SandboxMechanism] = []) {
+                requires: [SandboxMechanism] = [], quotas: Quotas = Quotas()) {
         self.path = path
         self.name = name
         self.services = services
         self.operatorImports = operatorImports
         self.transports = transports
         self.requires = requires
+        self.quotas = quotas
     }
 }

@@ -1,8 +1,8 @@
 // BootImageDecoder: the top level of an image file — which tables it has, and what
-// [image], [operator], [[service]], [transports] and [kernel] hold.
+// [image], [operator], [[service]], [transports], [kernel] and [quotas] hold.
 
 struct BootImageDecoder {
-    static let tables = ["image", "operator", "service", "transports", "kernel"]
+    static let tables = ["image", "operator", "service", "transports", "kernel", "quotas"]
     static let transportKinds = TransportKind.allCases
 
     let path: String
@@ -18,13 +18,14 @@ struct BootImageDecoder {
         let services = try decodeServices()
         let transports = try decodeTransports()
         let requires = try decodeRequires()
+        let quotas = try decodeQuotas()
         try ImageReferenceCheck(path: path, services: services)
             .check(operatorImports: operatorImports, transports: transports.map(\.interface))
         return BootImage(
             path: path, name: name, services: services.map(\.entry),
             operatorImports: operatorImports.map(\.value),
             transports: Dictionary(uniqueKeysWithValues: transports.map { ($0.interface.value, $0.kind) }),
-            requires: requires)
+            requires: requires, quotas: quotas)
     }
 
     private func failure(line: Int, field: String, _ message: String) -> ImageError {
@@ -125,5 +126,21 @@ struct BootImageDecoder {
             mechanisms.append(try kernel.choice(name, "requires", among: SandboxMechanism.allCases))
         }
         return mechanisms
+    }
+
+    /// [quotas]: each field a whole number in its range (Quotas.fields).
+    private func decodeQuotas() throws(ImageError) -> Quotas {
+        var quotas = Quotas()
+        guard let section = try section("quotas") else { return quotas }
+        try section.rejectUnknownKeys(allowed: Quotas.fields.map(\.name))
+        for field in Quotas.fields {
+            guard let value = section.table[field.name] else { continue }
+            guard case .integer(let number) = value.kind, field.range.contains(number) else {
+                throw failure(line: value.line, field: "quotas.\(field.name)",
+                              "expected a whole number from \(field.range.lowerBound) to \(field.range.upperBound), got \(ImageSection.describe(value))")
+            }
+            quotas[keyPath: field.path] = number
+        }
+        return quotas
     }
 }

@@ -24,6 +24,9 @@ public final class DomainRuntime: @unchecked Sendable {
     /// Run (on a thread of its own) when the name service asks for registrations again.
     public var onRegisterAgain: (@Sendable () -> Void)?
 
+    /// How long joining a kernel may take.
+    public static let joinTimeoutSeconds = 10
+
     /// The descriptor a kernel-spawned domain finds its control channel on.
     public static let controlDescriptor: Int32 = 3
 
@@ -40,6 +43,12 @@ public final class DomainRuntime: @unchecked Sendable {
     init(channel: ControlChannel, name: String) throws {
         self.channel = channel
         try channel.send(.hello(domainName: name))
+        // Joining waits for the welcome at most `joinTimeout`: a kernel that does not
+        // answer is an error, never a hang.
+        var ready = pollfd(fd: channel.fd.rawValue, events: Int16(POLLIN), revents: 0)
+        guard poll(&ready, 1, Int32(Self.joinTimeoutSeconds * 1000)) == 1 else {
+            throw CallError.timedOut("the kernel did not welcome this domain within \(Self.joinTimeoutSeconds) s")
+        }
         guard let (message, fds) = try channel.receive() else { throw CallError.kernelGone }
         guard case .welcome(let id, let assignedName) = message else {
             fds.forEach { try? $0.close() }
@@ -71,7 +80,7 @@ public final class DomainRuntime: @unchecked Sendable {
         guard case .imported(_, let bo, let geometry, let interface, let transport) = reply else { throw unexpected(reply) }
         switch transport {
         case .lrpc:
-            let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize)
+            let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize, keepingDescriptor: true)
             return ClientBinding(runtime: self, bindingObject: bo, astacks: AStackRegion(region: region, geometry: geometry),
                                  messages: nil, interface: interface)
         case .message:
@@ -113,10 +122,19 @@ public final class DomainRuntime: @unchecked Sendable {
     // MARK: the control thread
 
     private func controlLoop() {
+        var failures = 0
         while true {
             let received: (ControlMessage, [FileDescriptor])?
-            do { received = try channel.receive() } catch {
+            do {
+                received = try channel.receive()
+                failures = 0
+            } catch {
+                // A message lost to this domain's own limits (no descriptor left for what
+                // it carried) is not the kernel going away: the kernel expires the offer.
+                // Only a channel that keeps failing is given up.
                 logError("control channel: \(error)")
+                failures += 1
+                if failures < 100 { continue }
                 received = nil
             }
             guard let (message, fds) = received else { break }

@@ -7,7 +7,7 @@ import SystemPackage
 public final class ControlChannel: @unchecked Sendable {
     public let fd: FileDescriptor
     /// Big enough for an admin reply listing every domain and binding.
-    static let maximumMessage = 1 << 18
+    public static let maximumMessage = 1 << 18
 
     public init(fd: FileDescriptor) { self.fd = fd }
 
@@ -34,15 +34,23 @@ public final class ControlChannel: @unchecked Sendable {
     }
 
     public func send(_ message: ControlMessage, descriptors: [FileDescriptor] = []) throws {
-        precondition(descriptors.count == message.descriptorCount, "wrong descriptor count for \(message)")
-        let bytes = message.encoded()
+        guard try send(encoded: message.encoded(), descriptors: descriptors, expected: message.descriptorCount) else {
+            throw SystemError("send control message", .resourceTemporarilyUnavailable)
+        }
+    }
+
+    /// Send encoded bytes; false if a non-blocking channel is full (nothing was sent).
+    public func send(encoded bytes: [UInt8], descriptors: [FileDescriptor], expected: Int) throws -> Bool {
+        precondition(descriptors.count == expected, "wrong descriptor count for control message")
         let raw = descriptors.map(\.rawValue)
         let sent = bytes.withUnsafeBytes { b in
             raw.withUnsafeBufferPointer { f in
                 nk_send_with_fds(fd.rawValue, b.baseAddress, b.count, f.baseAddress, Int32(f.count))
             }
         }
+        if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return false }
         guard sent == bytes.count else { throw SystemError("send control message") }
+        return true
     }
 
     /// Receive one message. nil on orderly close. Throws on a malformed message or a

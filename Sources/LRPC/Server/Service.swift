@@ -80,6 +80,8 @@ public final class Service: @unchecked Sendable {
 
     func accept(binding: UInt32, client: UInt32, clientName: String, geometry: AStackGeometry,
                 astackFD: FileDescriptor, recordsFD: FileDescriptor) throws {
+        // Mapped, the descriptors close: a binding costs the server no descriptor, so no
+        // client can exhaust its descriptor table by importing.
         let astacks: SharedRegion
         do {
             astacks = try SharedRegion(mapping: astackFD, size: geometry.regionSize)

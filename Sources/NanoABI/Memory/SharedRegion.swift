@@ -5,7 +5,10 @@ import Glibc
 import SystemPackage
 
 public final class SharedRegion: @unchecked Sendable {
-    public let fd: FileDescriptor
+    /// The memfd, kept by its creator to hand on; nil where the mapping alone is needed
+    /// (a domain's mappings cost it no descriptor: a client cannot exhaust a server's).
+    public let descriptor: FileDescriptor?
+    public var fd: FileDescriptor { descriptor! }
     public let size: Int
     public let base: UnsafeMutableRawPointer
 
@@ -13,11 +16,14 @@ public final class SharedRegion: @unchecked Sendable {
     public static func create(name: String, size: Int) throws -> SharedRegion {
         let raw = nk_memfd_sealed(name, size)
         guard raw >= 0 else { throw SystemError("memfd_create \(name)") }
-        return try SharedRegion(mapping: FileDescriptor(rawValue: raw), size: size)
+        return try SharedRegion(mapping: FileDescriptor(rawValue: raw), size: size, keepingDescriptor: true)
     }
 
-    /// Map a region received from the kernel; takes ownership of `fd`.
-    public init(mapping fd: FileDescriptor, size: Int) throws {
+    /// Map a region received from the kernel; takes ownership of `fd`, and closes it once
+    /// mapped unless `keepingDescriptor`.
+    public init(mapping fd: FileDescriptor, size: Int, keepingDescriptor: Bool = false) throws {
+        var mapped = false
+        defer { if !keepingDescriptor || !mapped { try? fd.close() } }
         var st = stat()
         guard fstat(fd.rawValue, &st) == 0 else { throw SystemError("fstat shared region") }
         guard Int(st.st_size) >= size else {
@@ -25,14 +31,15 @@ public final class SharedRegion: @unchecked Sendable {
         }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.rawValue, 0)
         guard let p, p != MAP_FAILED else { throw SystemError("mmap shared region") }
-        self.fd = fd
+        mapped = true
+        self.descriptor = keepingDescriptor ? fd : nil
         self.size = size
         self.base = p
     }
 
     deinit {
         munmap(base, size)
-        try? fd.close()
+        try? descriptor?.close()
     }
 
     /// The 32-bit word at `offset`, for atomics and futexes.

@@ -25,7 +25,11 @@ final class BindingManager {
     private(set) var live: [UInt32: KernelBinding] = [:]
     private(set) var pending: [UInt32: PendingBind] = [:]
 
-    func recordOffer(_ offer: PendingBind) { pending[offer.binding.bindingObject.index] = offer }
+    func recordOffer(_ offer: PendingBind) {
+        var offer = offer
+        offer.deadline = monotonicNanoseconds() + UInt64(image.quotas.pendingBindSeconds) * 1_000_000_000
+        pending[offer.binding.bindingObject.index] = offer
+    }
     private(set) var waitingImports: [WaitingImport] = []
     /// Offers withdrawn before their server answered: (binding index, server id).
     private var withdrawn: Set<WithdrawnOffer> = []
@@ -54,6 +58,8 @@ final class BindingManager {
         let clientFD: FileDescriptor
         /// The kernel's ends of a message binding's sockets (client side, server side).
         let relayEnds: (FileDescriptor, FileDescriptor)?
+        /// When the offer expires if the server has not answered.
+        var deadline: UInt64 = .max
 
         func closeDescriptors() {
             try? clientFD.close()
@@ -76,7 +82,12 @@ final class BindingManager {
     /// it start binding.
     func export(_ interface: InterfaceDescriptor, from domain: KernelDomain) {
         guard domain.entry?.provides.contains(interface.name) == true else {
-            domain.send(.failed(request: 0, message: "domain '\(domain.name)' may not export '\(interface.name)': the image does not list it under provides"), log: log)
+            domain.send(.failed(request: 0, message: "domain '\(domain.name)' may not export '\(DomainText.safe(interface.name))': the image does not list it under provides"), log: log)
+            return
+        }
+        // Procedure names are shown to operators and sent to clients: bounded, printable.
+        guard interface.procedures.allSatisfy({ DomainText.safe($0.name, limit: 64) == $0.name && !$0.name.isEmpty }) else {
+            domain.send(.failed(request: 0, message: "interface '\(interface.name)' has a procedure name that is empty, longer than 64 bytes or not printable"), log: log)
             return
         }
         guard !interface.procedures.isEmpty,
@@ -102,13 +113,17 @@ final class BindingManager {
         let transport = requested ?? image.transports[name] ?? .lrpc
         let provided = image.services.flatMap(\.provides)
         guard provided.contains(name) else {
-            client.send(.failed(request: request, message: "no interface named '\(name)'; interfaces: \(provided.sorted().joined(separator: ", "))"), log: log)
+            client.send(.failed(request: request, message: "no interface named '\(DomainText.safe(name))'; interfaces: \(provided.sorted().joined(separator: ", "))"), log: log)
             return
         }
         guard client.mayImport(name, image: image) else {
             let allowed = client.allowedImports(image: image)
-            log.warning("kernel: refused import of '\(name)' by '\(client.name)': not allowed by the image")
-            client.send(.failed(request: request, message: "domain '\(client.name)' may not import '\(name)': the image allows \(allowed.isEmpty ? "no imports" : allowed.joined(separator: ", "))"), log: log)
+            client.warn("kernel: refused import of '\(DomainText.safe(name))' by '\(client.name)': not allowed by the image", log: log)
+            client.send(.failed(request: request, message: "domain '\(client.name)' may not import '\(DomainText.safe(name))': the image allows \(allowed.isEmpty ? "no imports" : allowed.joined(separator: ", "))"), log: log)
+            return
+        }
+        if let quota = quotaReached(by: client, importing: name) {
+            client.send(.failed(request: request, message: quota), log: log)
             return
         }
         if let server = exporters[name], server.isAlive {
@@ -116,6 +131,33 @@ final class BindingManager {
         } else {
             waitingImports.append(WaitingImport(client: client, request: request, interface: name, transport: transport,
                                                 deadline: monotonicNanoseconds() + Self.importWait))
+        }
+    }
+
+    /// The quota a new import by `client` would exceed, as the error it gets.
+    private func quotaReached(by client: KernelDomain, importing name: String) -> String? {
+        let quotas = image.quotas
+        let held = live.values.filter { $0.client === client }
+        if held.count >= quotas.bindingsPerClient {
+            return "quota bindings_per_client reached: domain '\(client.name)' holds \(held.count) bindings (the image allows \(quotas.bindingsPerClient))"
+        }
+        let toInterface = held.filter { $0.interface.name == name }.count
+        if toInterface >= quotas.bindingsPerInterface {
+            return "quota bindings_per_interface reached: domain '\(client.name)' holds \(toInterface) bindings to '\(name)' (the image allows \(quotas.bindingsPerInterface))"
+        }
+        let waiting = pending.values.filter { $0.binding.client === client }.count + waitingImports.filter { $0.client === client }.count
+        if waiting >= quotas.pendingBindsPerClient {
+            return "quota pending_binds_per_client reached: domain '\(client.name)' has \(waiting) imports in progress (the image allows \(quotas.pendingBindsPerClient))"
+        }
+        return nil
+    }
+
+    /// Offers their server did not answer in time are withdrawn; the client is told.
+    func expireOffers(now: UInt64 = monotonicNanoseconds()) {
+        for offer in pending.values where offer.deadline < now {
+            withdraw(offer, tellingServer: true)
+            offer.binding.client.send(.failed(request: offer.request, message: "server '\(offer.binding.server.name)' did not answer the binding within \(image.quotas.pendingBindSeconds) s (quota pending_bind_seconds)"), log: log)
+            log.warning("kernel: withdrew binding \(offer.binding.bindingObject.index) offered to '\(offer.binding.server.name)': no answer within \(image.quotas.pendingBindSeconds) s")
         }
     }
 
@@ -166,7 +208,7 @@ final class BindingManager {
             return answerToNoOffer(index, from: server, "refused a binding it was not offered (binding \(index))")
         }
         withdraw(offer, tellingServer: false, remember: false)
-        offer.binding.client.send(.failed(request: offer.request, message: "server '\(server.name)' refused the binding: \(reason)"), log: log)
+        offer.binding.client.send(.failed(request: offer.request, message: "server '\(server.name)' refused the binding: \(DomainText.safe(reason))"), log: log)
         return nil
     }
 
@@ -191,9 +233,7 @@ final class BindingManager {
     /// A message about a binding from a domain that is not its party: nothing changes.
     private func refuseForeign(_ what: String, from domain: KernelDomain) {
         domain.refusals.fetchAdd(1)
-        let (allowed, dropped) = domain.refusalLog.withLock { $0.admit() }
-        if dropped > 0 { log.warning("kernel: refused \(dropped) more binding messages from '\(domain.name)' (not logged one by one)") }
-        if allowed { log.warning("kernel: refused a binding message from domain '\(domain.name)' (id \(domain.id)): it \(what)") }
+        domain.warn("kernel: refused a binding message from domain '\(domain.name)' (id \(domain.id)): it \(what)", log: log)
     }
 
     /// Take an offer back: its descriptors close, its binding object goes stale. A server

@@ -60,6 +60,11 @@ final class KernelDomain: @unchecked Sendable {
     var channelOpen = true
     /// Sent the welcome (the domain said hello).
     var welcomed = false
+    /// What the kernel could not send yet (the channel is non-blocking).
+    private(set) var outbox = Outbox()
+    /// Set when the domain must be cut off (its outbox overflowed, its channel failed);
+    /// the control loop disconnects it.
+    private(set) var cutOffReason: String?
 
     init(id: UInt32, name: String, kind: Kind, entry: ServiceEntry?, channel: ControlChannel,
          trapPage: TrapPage, pid: Int32) {
@@ -70,24 +75,61 @@ final class KernelDomain: @unchecked Sendable {
         self.channel = channel
         self.trapPage = trapPage
         self.pid = pid
+        // The control thread never waits on a domain (see Outbox).
+        _ = nk_set_nonblocking(channel.fd.rawValue, 1)
     }
 
     deinit { refusals.deallocate() }
 
     var isAlive: Bool { state == .starting || state == .ready }
 
-    /// Send a control message; a domain that cannot be reached is logged, never waited on.
+    /// Send a control message without waiting: what the channel does not take now waits
+    /// in the domain's bounded outbox. A domain that overflows it is marked to be cut off.
     func send(_ message: ControlMessage, descriptors: [FileDescriptor] = [], log: KernelLog) {
-        guard channelOpen, let channel else { return }
-        do { try channel.send(message, descriptors: descriptors) } catch {
+        guard channelOpen, cutOffReason == nil, let channel else { return }
+        switch outbox.send(message, descriptors: descriptors, on: channel) {
+        case .sent, .queued: break
+        case .overflow:
+            cutOffReason = "did not read its control channel (\(Outbox.capacity) messages or \(Outbox.byteCapacity) bytes waiting)"
+        case .failed(let error):
             log.warning("kernel: cannot reach domain '\(name)': \(error)")
         }
+    }
+
+    var hasQueuedMessages: Bool { !outbox.isEmpty }
+
+    /// The channel became writable: send what waits.
+    func flushOutbox(log: KernelLog) {
+        guard let channel else { return }
+        do { try outbox.flush(on: channel) } catch {
+            log.warning("kernel: cannot reach domain '\(name)': \(error)")
+            outbox.discard()
+        }
+    }
+
+    /// A kernel line about this domain, within the domain's log rate (the rest are
+    /// counted and reported in one line).
+    func warn(_ text: String, log: KernelLog) {
+        let (allowed, dropped) = refusalLog.withLock { $0.admit() }
+        if dropped > 0 { log.warning("kernel: \(dropped) more lines about domain '\(name)' not logged (rate limit)") }
+        if allowed { log.warning(text) }
+    }
+
+    /// Why the control loop must cut this domain off now, if it must.
+    func cutOffDue(now: UInt64 = monotonicNanoseconds()) -> String? {
+        if let cutOffReason { return cutOffReason }
+        if outbox.overdue(now: now) {
+            return "left the kernel's messages unread for more than \(Outbox.drainDeadline / 1_000_000_000) s"
+        }
+        return nil
     }
 
     /// Stop talking to the domain: both directions of its channel shut down (a service
     /// exits when it sees the channel close).
     func cutChannel() {
         channelOpen = false
+        outbox.discard()
+        cutOffReason = nil
         if let channel { _ = Glibc.shutdown(channel.fd.rawValue, Int32(SHUT_RDWR)) }
     }
 
@@ -95,6 +137,7 @@ final class KernelDomain: @unchecked Sendable {
     /// DomainTable, after its bindings are revoked and its trap handler stopped.
     func releaseResources() {
         channelOpen = false
+        outbox.discard()
         channel = nil
         trapPage = nil
         if let pidfd { try? pidfd.close() }

@@ -9,31 +9,54 @@ extension Kernel {
     func answerAdmin(_ command: String, argument: String, request: UInt32, to domain: KernelDomain) {
         switch command {
         case "status":
-            domain.send(.adminReply(request: request, body: encode(statusReport())), log: log)
+            reply(request, encode(statusReport()), to: domain)
         case "bindings":
-            domain.send(.adminReply(request: request, body: encode(bindingReports())), log: log)
+            reply(request, encode(bindingReports()), to: domain)
         case "log":
-            domain.send(.adminReply(request: request, body: encode(log.recentLines)), log: log)
+            reply(request, encode(fitted(log.recentLines)), to: domain)
         case "trace":
             // "on" starts a fresh trace, "off" stops it; either way the entries so far come back.
             if argument == "on" || argument == "off" { trace.turn(on: argument == "on") }
-            domain.send(.adminReply(request: request, body: encode(trace.entries)), log: log)
+            reply(request, encode(trace.entries), to: domain)
         case "tune" where argument.isEmpty:
-            domain.send(.adminReply(request: request, body: encode(["placement": Tuning.shared.placement.rawValue,
-                                                              "spin": String(Tuning.shared.spin.spinIterations)])), log: log)
+            reply(request, encode(["placement": Tuning.shared.placement.rawValue,
+                                                              "spin": String(Tuning.shared.spin.spinIterations)]), to: domain)
         case "tune":
             guard let (placement, spin) = Tuning.parse(argument) else {
-                domain.send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N; got '\(argument)'"), log: log)
+                domain.send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N; got '\(DomainText.safe(argument))'"), log: log)
                 return
             }
             tune(placement: placement, spin: spin)
-            domain.send(.adminReply(request: request, body: encode(["placement": placement.rawValue, "spin": String(spin)])), log: log)
+            reply(request, encode(["placement": placement.rawValue, "spin": String(spin)]), to: domain)
         case "shutdown":
-            domain.send(.adminReply(request: request, body: "\"shutting down\""), log: log)
+            reply(request, "\"shutting down\"", to: domain)
             requestShutdown()
         default:
-            domain.send(.failed(request: request, message: "unknown operator request '\(command)'; requests: status, bindings, log, trace, tune, shutdown"), log: log)
+            domain.send(.failed(request: request, message: "unknown operator request '\(DomainText.safe(command))'; requests: status, bindings, log, trace, tune, shutdown"), log: log)
         }
+    }
+
+    /// No reply outgrows the channel: one that would is refused with the reason, never
+    /// left to fail in the socket.
+    private func reply(_ request: UInt32, _ body: String, to domain: KernelDomain) {
+        let limit = ControlChannel.maximumMessage - 4096
+        guard body.utf8.count <= limit else {
+            domain.send(.failed(request: request, message: "the reply is \(body.utf8.count) bytes, more than the control channel carries (\(limit))"), log: log)
+            return
+        }
+        domain.send(.adminReply(request: request, body: body), log: log)
+    }
+
+    /// The newest log lines that fit in a reply.
+    private func fitted(_ lines: [String]) -> [String] {
+        var total = 0
+        var kept: [String] = []
+        for line in lines.reversed() {
+            total += line.utf8.count + 16
+            if total > ControlChannel.maximumMessage / 2 { break }
+            kept.append(line)
+        }
+        return kept.reversed()
     }
 
     /// Apply a placement and spin to the kernel's trap handlers and to every domain.

@@ -13,7 +13,7 @@ extension Kernel {
     private enum Source {
         case listener, signal
         case connection(Int32)
-        case control(UInt32), death(UInt32), violation(UInt32), output(UInt32)
+        case control(UInt32), writable(UInt32), death(UInt32), violation(UInt32), output(UInt32)
     }
 
     /// Run until shutdown completes. Returns when every domain is gone.
@@ -22,14 +22,17 @@ extension Kernel {
         while true {
             var sources: [Source] = [.listener]
             var fds = [pollfd(fd: socket.fd.rawValue, events: Int16(POLLIN), revents: 0)]
-            func add(_ fd: Int32, _ source: Source) {
-                fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+            func add(_ fd: Int32, _ source: Source, events: Int32 = POLLIN) {
+                fds.append(pollfd(fd: fd, events: Int16(events), revents: 0))
                 sources.append(source)
             }
             if signalPipe.read >= 0 { add(signalPipe.read, .signal) }
             for fd in connections.keys { add(fd, .connection(fd)) }
             for domain in domains.all {
-                if domain.channelOpen, let channel = domain.channel { add(channel.fd.rawValue, .control(domain.id)) }
+                if domain.channelOpen, let channel = domain.channel {
+                    add(channel.fd.rawValue, .control(domain.id))
+                    if domain.hasQueuedMessages { add(channel.fd.rawValue, .writable(domain.id), events: POLLOUT) }
+                }
                 if let pidfd = domain.pidfd { add(pidfd.rawValue, .death(domain.id)) }
                 if let notify = domain.notifyFD { add(notify.rawValue, .violation(domain.id)) }
                 if let output = domain.output { add(output.readEnd.rawValue, .output(domain.id)) }
@@ -41,6 +44,9 @@ extension Kernel {
                 }
             }
             bindings.expireWaitingImports()
+            bindings.expireOffers()
+            cutOffStalledDomains()
+            dropSilentConnections()
             checkBootProgress()
             if shutdownRequested && finishShutdown() { return }
         }
@@ -49,18 +55,21 @@ extension Kernel {
     private func dispatch(_ source: Source, revents: Int16) {
         switch source {
         case .listener:
-            if let channel = socket.accept(log: log) { connections[channel.fd.rawValue] = channel }
+            acceptConnection()
         case .signal:
             var byte: UInt8 = 0
             _ = read(signalPipe.read, &byte, 1)
             log.info("kernel: signal received")
             requestShutdown()
         case .connection(let fd):
-            guard let channel = connections.removeValue(forKey: fd) else { return }
-            acceptOperator(channel)
+            guard let connection = connections.removeValue(forKey: fd) else { return }
+            acceptOperator(connection.channel)
         case .control(let id):
             guard let domain = domains[id] else { return }
             receiveControl(from: domain)
+        case .writable(let id):
+            guard let domain = domains[id], revents & Int16(POLLOUT) != 0 else { return }
+            domain.flushOutbox(log: log)
         case .death(let id):
             guard let domain = domains[id] else { return }
             serviceDied(domain)

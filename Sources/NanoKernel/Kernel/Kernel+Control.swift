@@ -12,6 +12,8 @@ extension Kernel {
         let received: (ControlMessage, [FileDescriptor])?
         do {
             received = try channel.receive()
+        } catch let error as SystemError where error.errno == .resourceTemporarilyUnavailable {
+            return  // nothing to read after all (the channel is non-blocking)
         } catch {
             disconnect(domain, because: "wrote garbage on its control channel (\(error))")
             return
@@ -104,6 +106,7 @@ extension Kernel {
     /// Cut a misbehaving domain off. A service is killed (and restarted if the image
     /// says so); an operator connection is closed.
     func disconnect(_ domain: KernelDomain, because reason: String) {
+        let reason = DomainText.safe(reason, limit: 400)
         log.warning("kernel: disconnected domain '\(domain.name)' (id \(domain.id)): \(reason)")
         domain.lastEvent = "disconnected: \(reason)"
         domain.cutChannel()

@@ -19,7 +19,9 @@ public final class Kernel: @unchecked Sendable {
 
     // Owned by the control thread.
     /// Connections to the control socket that have not said hello yet.
-    var connections: [Int32: ControlChannel] = [:]
+    var connections: [Int32: NewConnection] = [:]
+    /// Refused connections are logged at this rate; the rest are counted.
+    var connectionLog = LogRateLimit(perSecond: 5)
     var shutdownRequested = false
     var shutdownDeadline: UInt64?
     let bootStarted = monotonicNanoseconds()

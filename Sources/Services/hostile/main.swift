@@ -144,7 +144,9 @@ final class Attacker: @unchecked Sendable {
 }
 
 let attacker = Attacker()
-let service = Service(interface: HostileInterface.name)
+// `nk-hostile NAME` serves the same procedures under another interface name (the resource
+// test runs many of them side by side).
+let service = Service(interface: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : HostileInterface.name)
 service.handle(HostileInterface.attack) { order, _ in attacker.run(order) }
 service.handle(HostileInterface.ping) { _, _ in Int64(getpid()) }
 attacker.ownSlots = UInt32(service.interface.astackGeometry.slotCount)
