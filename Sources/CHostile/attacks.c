@@ -725,6 +725,21 @@ static void garbage_traps(const nk_attack_env *env, nk_attack_result *out) {
     say(out, EACCES, "16 garbage traps posted: %d refused, none accepted; 16 unposted ones ignored", refused);
 }
 
+// Ring the kernel's doorbell without posting a trap, as fast as possible, for `target` ms.
+static void doorbell_storm(const nk_attack_env *env, nk_attack_result *out) {
+    uint8_t *page = trap_page();
+    if (page == NULL)
+        return say(out, ENOENT, "no trap page mapped");
+    int64_t ms = env->target > 0 && env->target < 10000 ? env->target : 2000;
+    int64_t deadline = now_ns() + ms * 1000000;
+    long rings = 0;
+    while (now_ns() < deadline) {
+        ring(page, 1u << 31);  // cell 31 holds no posted trap
+        rings++;
+    }
+    say(out, 0, "rang the doorbell %ld times in %ld ms without a trap", rings, (long)ms);
+}
+
 // MARK: the control channel
 
 // Bytes that decode as no control message at all.
@@ -833,6 +848,7 @@ static const struct {
     {"scribble-records", scribble_records},
     {"slot-in-use", slot_in_use},
     {"garbage-traps", garbage_traps},
+    {"doorbell-storm", doorbell_storm},
     {"control-garbage", control_garbage},
     {"control-fds", control_fds},
     {"forge-log-line", forge_log_line},

@@ -51,11 +51,41 @@ final class CallTrapHandler: @unchecked Sendable {
                 continue
             }
             var bits = posted
+            var traps = 0
             while bits != 0 {
                 let cell = bits.trailingZeroBitCount
                 bits &= bits - 1
-                handleTrap(cell: cell, &tuning)
+                if handleTrap(cell: cell, &tuning) { traps += 1 }
             }
+            if traps == 0 { noiseRing() }
+        }
+    }
+
+    // MARK: doorbell storms
+
+    /// Doorbells without a posted trap this window, and when the window began.
+    private var noise = 0
+    private var noiseWindow: UInt64 = 0
+    /// Empty doorbells a domain may ring per second before its handler slows down.
+    static let noiseAllowance = 2_000
+
+    /// A doorbell that posted nothing: noise from a confused or hostile client. Past the
+    /// allowance, this domain's own handler sleeps a little per ring, so the storm costs
+    /// the kernel little CPU and other domains' handlers keep theirs; it is logged
+    /// against the domain, once per window.
+    private func noiseRing() {
+        let now = monotonicNanoseconds()
+        if now - noiseWindow > 1_000_000_000 {
+            if noise > Self.noiseAllowance {
+                domain.warn("kernel: doorbell storm from domain '\(domain.name)' (id \(domain.id)): \(noise) doorbells without a trap in 1 s; its trap handler is slowed", log: log)
+            }
+            noiseWindow = now
+            noise = 0
+        }
+        noise += 1
+        if noise > Self.noiseAllowance {
+            domain.doorbellStorms.fetchAdd(1)
+            usleep(1_000)
         }
     }
 
@@ -71,12 +101,13 @@ final class CallTrapHandler: @unchecked Sendable {
 
     // MARK: one trap
 
-    @inline(__always)
-    func handleTrap(cell index: Int, _ tuning: inout Tuning.Local) {
+    /// Take the trap in cell `index`; false if the cell held none (noise).
+    @inline(__always) @discardableResult
+    func handleTrap(cell index: Int, _ tuning: inout Tuning.Local) -> Bool {
         let cell = page.cell(index)
         let word = cell.state.loadAcquire()
         // A doorbell without a posted trap is noise from a confused or hostile client.
-        guard TrapCell.state(of: word) == .posted else { return }
+        guard TrapCell.state(of: word) == .posted else { return false }
         let trap = Trap(cell: index, cellSequence: TrapCell.sequence(of: word),
                         procedure: cell.procedure.loadRelaxed(),
                         bindingIndex: cell.bindingIndex.loadRelaxed(),
@@ -95,6 +126,7 @@ final class CallTrapHandler: @unchecked Sendable {
             refuse(trap, cell, refusal)
             if trace.isOn { trace.record(trap, domain: domain, binding: nil, verdict: "refused: \(refusal)") }
         }
+        return true
     }
 
     /// Kernel step 4-5: remember who is waiting on this slot, for the return and for

@@ -56,6 +56,8 @@ final class KernelDomain: @unchecked Sendable {
     var retiredCallsServed: UInt64 = 0
     /// Trap refusals (forged, stale, foreign objects, bad procedures or slots).
     let refusals = SharedWord64.allocate()
+    /// Doorbells its trap handler slowed down for (a doorbell storm).
+    let doorbellStorms = SharedWord64.allocate()
     /// False once the channel reached end-of-file or was cut for garbage.
     var channelOpen = true
     /// Sent the welcome (the domain said hello).
@@ -79,7 +81,10 @@ final class KernelDomain: @unchecked Sendable {
         _ = nk_set_nonblocking(channel.fd.rawValue, 1)
     }
 
-    deinit { refusals.deallocate() }
+    deinit {
+        refusals.deallocate()
+        doorbellStorms.deallocate()
+    }
 
     var isAlive: Bool { state == .starting || state == .ready }
 
