@@ -725,6 +725,32 @@ static void garbage_traps(const nk_attack_env *env, nk_attack_result *out) {
     say(out, EACCES, "16 garbage traps posted: %d refused, none accepted; 16 unposted ones ignored", refused);
 }
 
+// Mark every call in flight to this server done in its call records, without replying,
+// then die: the kernel must fail the callers from its own linkages, not from `done`.
+static void mark_done(uintptr_t start, uintptr_t stop, const char *name, void *context) {
+    (void)name;
+    int *marked = context;
+    uint8_t *base = (uint8_t *)start;
+    for (uintptr_t offset = 64; offset + 64 <= stop - start; offset += 64) {
+        uint32_t *record = (uint32_t *)(base + offset);
+        uint32_t sequence = __atomic_load_n(&record[0], __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&record[2], __ATOMIC_ACQUIRE) != sequence) {
+            __atomic_store_n(&record[2], sequence, __ATOMIC_RELEASE);
+            (*marked)++;
+        }
+    }
+}
+
+static void fake_done_and_die(const nk_attack_env *env, nk_attack_result *out) {
+    (void)env;
+    int marked = 0;
+    if (each_memfd("nk-records-hostile", mark_done, &marked) <= 0)
+        return say(out, ENOENT, "no call records of its own mapped");
+    if (marked == 0)
+        return say(out, ENOENT, "no call in flight to mark done");
+    syscall(SYS_exit_group, 0);
+}
+
 // Ring the kernel's doorbell without posting a trap, as fast as possible, for `target` ms.
 static void doorbell_storm(const nk_attack_env *env, nk_attack_result *out) {
     uint8_t *page = trap_page();
@@ -849,6 +875,7 @@ static const struct {
     {"slot-in-use", slot_in_use},
     {"garbage-traps", garbage_traps},
     {"doorbell-storm", doorbell_storm},
+    {"fake-done-and-die", fake_done_and_die},
     {"control-garbage", control_garbage},
     {"control-fds", control_fds},
     {"forge-log-line", forge_log_line},

@@ -25,7 +25,7 @@ public final class DomainRuntime: @unchecked Sendable {
     public var onRegisterAgain: (@Sendable () -> Void)?
 
     /// How long joining a kernel may take.
-    public static let joinTimeoutSeconds = 10
+    public static let joinTimeoutSeconds: Double = 10
 
     /// The descriptor a kernel-spawned domain finds its control channel on.
     public static let controlDescriptor: Int32 = 3
@@ -36,18 +36,19 @@ public final class DomainRuntime: @unchecked Sendable {
     }
 
     /// Join a running kernel through its control socket (nkctl, tests).
-    public static func connect(socketPath: String, name: String) throws -> DomainRuntime {
-        try DomainRuntime(channel: ControlChannel.connect(path: socketPath), name: name)
+    public static func connect(socketPath: String, name: String,
+                               joinTimeoutSeconds: Double = DomainRuntime.joinTimeoutSeconds) throws -> DomainRuntime {
+        try DomainRuntime(channel: ControlChannel.connect(path: socketPath), name: name, joinTimeoutSeconds: joinTimeoutSeconds)
     }
 
-    init(channel: ControlChannel, name: String) throws {
+    init(channel: ControlChannel, name: String, joinTimeoutSeconds: Double = DomainRuntime.joinTimeoutSeconds) throws {
         self.channel = channel
         try channel.send(.hello(domainName: name))
         // Joining waits for the welcome at most `joinTimeout`: a kernel that does not
         // answer is an error, never a hang.
         var ready = pollfd(fd: channel.fd.rawValue, events: Int16(POLLIN), revents: 0)
-        guard poll(&ready, 1, Int32(Self.joinTimeoutSeconds * 1000)) == 1 else {
-            throw CallError.timedOut("the kernel did not welcome this domain within \(Self.joinTimeoutSeconds) s")
+        guard poll(&ready, 1, Int32(joinTimeoutSeconds * 1000)) == 1 else {
+            throw CallError.timedOut("the kernel did not welcome this domain within \(joinTimeoutSeconds) s")
         }
         guard let (message, fds) = try channel.receive() else { throw CallError.kernelGone }
         guard case .welcome(let id, let assignedName) = message else {

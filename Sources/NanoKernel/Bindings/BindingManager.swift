@@ -113,6 +113,7 @@ final class BindingManager {
         let transport = requested ?? image.transports[name] ?? .lrpc
         let provided = image.services.flatMap(\.provides)
         guard provided.contains(name) else {
+            client.warn("kernel: refused import of '\(DomainText.safe(name))' by '\(client.name)': no such interface", log: log)
             client.send(.failed(request: request, message: "no interface named '\(DomainText.safe(name))'; interfaces: \(provided.sorted().joined(separator: ", "))"), log: log)
             return
         }

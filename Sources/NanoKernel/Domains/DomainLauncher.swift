@@ -23,7 +23,11 @@ final class DomainLauncher {
     /// One compiled filter per distinct set of extra syscalls.
     private var filters: [[String]: SandboxFilter] = [:]
 
+    /// The image's log_lines_per_second quota, for each domain's output.
+    let logLinesPerSecond: Int
+
     init(image: BootImage, log: KernelLog) throws {
+        logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
         imageDirectory = image.path.contains("/") ? String(image.path[..<image.path.lastIndex(of: "/")!]) : "."
         let missing = missingMechanisms
@@ -65,7 +69,7 @@ final class DomainLauncher {
         guard access(path, X_OK) == 0 else {
             throw ControlError("service '\(entry.name)': executable \(path) not found or not executable (build with `swift build -c release`)")
         }
-        let (output, outputEnd) = try DomainOutput.pipe()
+        let (output, outputEnd) = try DomainOutput.pipe(linesPerSecond: logLinesPerSecond)
         defer { try? outputEnd.close() }
         var request = try spawnRequest(entry, path: path, control: control)
         request.outputFD = outputEnd.rawValue

@@ -10,19 +10,22 @@ import SystemPackage
 final class DomainOutput {
     let readEnd: FileDescriptor
     private var partial: [UInt8] = []
-    private var limit = LogRateLimit(perSecond: 200)
+    private var limit: LogRateLimit
     static let longestLine = 1024
 
     /// A pipe: the read end stays with the kernel, the write end goes to the domain.
-    static func pipe() throws -> (DomainOutput, FileDescriptor) {
+    static func pipe(linesPerSecond: Int) throws -> (DomainOutput, FileDescriptor) {
         var fds: [Int32] = [0, 0]
         guard Glibc.pipe(&fds) == 0 else { throw SystemError("pipe for domain output") }
         fds.forEach { _ = nk_set_cloexec($0) }
         _ = nk_set_nonblocking(fds[0], 1)
-        return (DomainOutput(readEnd: FileDescriptor(rawValue: fds[0])), FileDescriptor(rawValue: fds[1]))
+        return (DomainOutput(readEnd: FileDescriptor(rawValue: fds[0]), linesPerSecond: linesPerSecond), FileDescriptor(rawValue: fds[1]))
     }
 
-    private init(readEnd: FileDescriptor) { self.readEnd = readEnd }
+    private init(readEnd: FileDescriptor, linesPerSecond: Int) {
+        self.readEnd = readEnd
+        limit = LogRateLimit(perSecond: linesPerSecond)
+    }
 
     deinit { try? readEnd.close() }
 

@@ -54,7 +54,7 @@ final class DomainTable {
         let page = TrapPage(region: try SharedRegion.create(name: "nk-trap-\(entry.name)", size: TrapPage.size))
         let launched = try launcher.launch(entry, control: childEnd)
         let domain = KernelDomain(id: allocateID(), name: entry.name, kind: .service, entry: entry,
-                                  channel: channel, trapPage: page, pid: launched.pid)
+                                  channel: channel, trapPage: page, pid: launched.pid, logLinesPerSecond: launcher.logLinesPerSecond)
         domain.pidfd = launched.pidfd
         domain.notifyFD = launched.notifyFD
         domain.output = launched.output
@@ -74,8 +74,8 @@ final class DomainTable {
     /// a service record without a process.
     func admit(kind: KernelDomain.Kind, entry: ServiceEntry?, channel: ControlChannel, name: String, pid: Int32) throws -> KernelDomain {
         let page = TrapPage(region: try SharedRegion.create(name: "nk-trap-\(name)", size: TrapPage.size))
-        let domain = KernelDomain(id: allocateID(), name: name, kind: kind, entry: entry,
-                                  channel: channel, trapPage: page, pid: pid)
+        let domain = KernelDomain(id: allocateID(), name: name, kind: kind, entry: entry, channel: channel,
+                                  trapPage: page, pid: pid, logLinesPerSecond: launcher?.logLinesPerSecond ?? Quotas().logLinesPerSecond)
         domain.state = .ready
         domains[domain.id] = domain
         return domain

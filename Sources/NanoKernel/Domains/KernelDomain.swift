@@ -39,8 +39,9 @@ final class KernelDomain: @unchecked Sendable {
     var notifyFD: FileDescriptor?
     /// Its stdout and stderr, read by the kernel.
     var output: DomainOutput?
-    /// Refusals logged per second; the rest are counted.
-    let refusalLog = Mutex(LogRateLimit(perSecond: 20))
+    /// The kernel's own lines about this domain (refusals, refused requests), per second
+    /// at most (the image's log_lines_per_second); the rest are counted.
+    let refusalLog: Mutex<LogRateLimit>
     var state: DomainState = .starting
     /// "clock: stopped by sandbox: socket(AF_INET, SOCK_STREAM, 0)", or an exit status.
     var lastEvent: String = ""
@@ -69,7 +70,8 @@ final class KernelDomain: @unchecked Sendable {
     private(set) var cutOffReason: String?
 
     init(id: UInt32, name: String, kind: Kind, entry: ServiceEntry?, channel: ControlChannel,
-         trapPage: TrapPage, pid: Int32) {
+         trapPage: TrapPage, pid: Int32, logLinesPerSecond: Int = Quotas().logLinesPerSecond) {
+        refusalLog = Mutex(LogRateLimit(perSecond: logLinesPerSecond))
         self.id = id
         self.name = name
         self.kind = kind
@@ -95,7 +97,7 @@ final class KernelDomain: @unchecked Sendable {
         switch outbox.send(message, descriptors: descriptors, on: channel) {
         case .sent, .queued: break
         case .overflow:
-            cutOffReason = "did not read its control channel (\(Outbox.capacity) messages or \(Outbox.byteCapacity) bytes waiting)"
+            cutOffReason = "stopped reading its control channel (more than \(Outbox.capacity) messages or \(Outbox.byteCapacity) bytes waiting)"
         case .failed(let error):
             log.warning("kernel: cannot reach domain '\(name)': \(error)")
         }
@@ -124,7 +126,7 @@ final class KernelDomain: @unchecked Sendable {
     func cutOffDue(now: UInt64 = monotonicNanoseconds()) -> String? {
         if let cutOffReason { return cutOffReason }
         if outbox.overdue(now: now) {
-            return "left the kernel's messages unread for more than \(Outbox.drainDeadline / 1_000_000_000) s"
+            return "stopped reading its control channel (messages unread for more than \(Outbox.drainDeadline / 1_000_000_000) s)"
         }
         return nil
     }

@@ -47,8 +47,11 @@ final class Attacker: @unchecked Sendable {
             return both(trap(clock, own, procedure: 99), trap(clock, own, procedure: UInt32.max))
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
-        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding":
+        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding",
+             "refuse-others-bindings":
             return controlAttack(order)
+        case "import-and-leave", "import-flood", "hostile-strings", "refused-import-flood":
+            return kernelIntegrityAttack(order)
         default:
             guard let astacks = clock.astacks else {
                 return AttackOutcome(errno: ENOTSUP, detail: "the clock binding has no A-stacks (message transport)")
@@ -99,6 +102,9 @@ final class Attacker: @unchecked Sendable {
                 try channel.send(.admin(request: 4_000_000, command: "shutdown", argument: ""))
             case "hello-again":
                 try channel.send(.hello(domainName: "kernel"))
+            case "refuse-others-bindings":
+                // Refuse, in the name of their servers, every binding the kernel may be offering.
+                for index in 0..<UInt32(256) { try channel.send(.bindRefused(binding: index, reason: "hijacked")) }
             default:  // accept-unoffered-binding: claim the binding index the test names
                 try channel.send(.bindAccepted(binding: UInt32(truncatingIfNeeded: order.target)))
             }
@@ -107,6 +113,54 @@ final class Attacker: @unchecked Sendable {
             return AttackOutcome(errno: 0, detail: "still connected 10 s after \(order.name)")
         } catch {
             return AttackOutcome(errno: EACCES, detail: "\(error)")
+        }
+    }
+
+    /// Attacks on the kernel's integrity (issue 7): leave mid-bind, exhaust
+    /// a server through imports, smuggle hostile strings, flood refused requests.
+    private func kernelIntegrityAttack(_ order: AttackOrder) -> AttackOutcome {
+        guard let runtime else { return AttackOutcome(errno: ENOTCONN, detail: "no runtime") }
+        switch order.name {
+        case "import-and-leave":
+            // Ask for a binding to clock, then die before clock's answer arrives.
+            try? channel.send(.importInterface(request: 4_000_001, name: ClockInterface.name, transport: nil))
+            _exit(0)
+        case "import-flood":
+            // Import clock as often as the test asks and hold every binding.
+            var held: [ClientBinding] = []
+            for _ in 0..<max(1, min(order.target, 1_000)) {
+                do { held.append(try runtime.importInterface(ClockInterface.name, timeoutSeconds: 5)) } catch {
+                    return AttackOutcome(errno: EDQUOT, detail: "imported \(held.count) more; then: \(error)")
+                }
+            }
+            return AttackOutcome(errno: 0, detail: "imported clock \(held.count) more times")
+        case "hostile-strings":
+            // A newline that would forge a kernel log line, and names far too long.
+            let forged = "x\n[0.000001] kernel: forged by hostile"
+            let long = String(repeating: "n", count: 65_000)
+            do {
+                try channel.send(.importInterface(request: 4_000_002, name: forged, transport: nil))
+                try channel.send(.importInterface(request: 4_000_003, name: long, transport: nil))
+                try channel.send(.importInterface(request: 4_000_004, name: "bench\u{1b}[2J", transport: nil))
+                let fake = InterfaceDescriptor(name: long, procedures: HostileInterface.all)
+                try channel.send(.export(fake))
+                let badProcedure = ProcedureDescriptor(id: 9, name: "p\n[0.000001] kernel: forged", astackSize: 8,
+                                                       simultaneousCalls: 1, arguments: FieldLayout([]), results: FieldLayout([]))
+                try channel.send(.export(InterfaceDescriptor(name: HostileInterface.name, procedures: [badProcedure])))
+            } catch {
+                return AttackOutcome(errno: EIO, detail: "\(error)")
+            }
+            return AttackOutcome(errno: 0, detail: "sent")
+        default:  // refused-import-flood: requests the image refuses, as fast as possible
+            let count = max(1, min(order.target, 1_000_000))
+            for i in 0..<count {
+                do {
+                    try channel.send(.importInterface(request: 5_000_000 + UInt32(i % 1_000_000), name: BenchInterface.name, transport: nil))
+                } catch {
+                    usleep(1_000)  // the channel is full: the kernel reads at its own pace
+                }
+            }
+            return AttackOutcome(errno: 0, detail: "sent \(count) refused imports")
         }
     }
 

@@ -1,10 +1,7 @@
-// Wearing the kernel down and stalling it, with real processes: (1) nothing a domain
-// causes outlives it: after 1,000 operator sessions, 1,000 import/release cycles and 100
-// service restarts the kernel's descriptors, threads and mappings are back at their
-// baseline; (3) an operator client that stops reading its channel is cut off within the
-// outbox deadline and everyone else's `status` keeps answering meanwhile; (4) a flood of
-// connections that never say hello is closed at the hello deadline and bounded by the
-// operator_connections quota; a client's imports stop at its quota with an error naming it.
+// Issue 7, finding 1 (descriptor leak): nothing a domain causes outlives it. After 1,000
+// operator sessions, 1,000 import/release cycles and 100 service restarts (20 hostile
+// services, each killed five times) the kernel's descriptors, threads and mappings are
+// back at their baseline, and everyone still answers.
 import Foundation
 import Glibc
 import Interfaces
@@ -13,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class KernelIntegrityTests: KernelTestCase {
+final class ResourceLeakTests: KernelTestCase {
     override var bootsDefaultImage: Bool { false }
 
     /// Open descriptors, threads and mappings of the kernel process.
@@ -114,70 +111,4 @@ final class KernelIntegrityTests: KernelTestCase {
         XCTAssertGreaterThan(try clock.call(ClockInterface.now, Empty()).seconds, 1_600_000_000)
         XCTAssertTrue(try kernel.status().domains.filter { $0.kind == "service" }.allSatisfy { $0.state == "ready" })
     }
-
-    func testAnOperatorThatStopsReadingIsCutOffAndStatusKeepsAnswering() throws {
-        let pid = try bootWithHostiles(count: 0)
-        // A raw operator connection: hello, welcome, then requests it never reads replies to.
-        let silent = try ControlChannel.connect(path: kernel.socketPath)
-        try silent.send(.hello(domainName: "silent"))
-        XCTAssertNotNil(try silent.receive())
-        var sent = 0
-        _ = nk_set_nonblocking_for_test(silent.fd.rawValue)
-        while sent < 20_000 {
-            guard (try? silent.send(.admin(request: UInt32(sent), command: "status", argument: ""))) != nil else { break }
-            sent += 1
-        }
-        // Meanwhile everyone else is served: time `status` while the silent one is stalled.
-        var worst = 0.0
-        var samples: [Double] = []
-        for _ in 0..<20 {
-            let start = monotonicNanoseconds()
-            _ = try kernel.status()
-            let ms = Double(monotonicNanoseconds() - start) / 1e6
-            samples.append(ms)
-            worst = max(worst, ms)
-        }
-        samples.sort()
-        print("status while an operator refuses to read: median \(samples[samples.count / 2]) ms, worst \(worst) ms (\(sent) unread requests sent)")
-        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { self.kernel.log.contains("did not read its control channel") || self.kernel.log.contains("left the kernel's messages unread") },
-                      "the silent operator was not cut off\n\(kernel.log.suffix(2000))")
-        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
-            (try? self.kernel.status().domains.contains { $0.name.hasPrefix("silent") }) == false
-        })
-        XCTAssertGreaterThan(usage(pid).fds, 0)
-    }
-
-    func testSilentConnectionsAreClosedAndBoundedByTheQuota() throws {
-        _ = try bootWithHostiles(count: 0, quotas: "[quotas]\noperator_connections = 8")
-        var silent: [ControlChannel] = []
-        for _ in 0..<40 { if let c = try? ControlChannel.connect(path: kernel.socketPath) { silent.append(c) } }
-        // While the quota is full, a new operator is refused; once the deadline passes it is not.
-        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { self.kernel.log.contains("quota operator_connections (8) reached") })
-        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { self.kernel.log.contains("did not say hello within 2 s") })
-        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { (try? self.kernel.status()) != nil },
-                      "a real operator is served once the silent connections are gone")
-        silent.removeAll()
-    }
-
-    func testImportsStopAtTheQuotaWithAnErrorNamingIt() throws {
-        _ = try bootWithHostiles(count: 0, quotas: "[quotas]\nbindings_per_interface = 3")
-        let client = try kernel.connect()
-        defer { client.close() }
-        var held: [ClientBinding] = []
-        for _ in 0..<3 { held.append(try client.importInterface(ClockInterface.name)) }
-        XCTAssertThrowsError(try client.importInterface(ClockInterface.name)) { error in
-            XCTAssertTrue("\(error)".contains("quota bindings_per_interface"), "\(error)")
-        }
-        // The server is not the one that fails: clock still serves, bench still binds.
-        held[0].callTimeoutSeconds = 10
-        XCTAssertGreaterThan(try held[0].call(ClockInterface.now, Empty()).seconds, 1_600_000_000)
-        XCTAssertEqual(try kernel.domain("clock").state, "ready")
-        _ = try client.importInterface(BenchInterface.name)
-    }
-}
-
-/// The test's raw connection must not block on a full socket.
-private func nk_set_nonblocking_for_test(_ fd: Int32) -> Int32 {
-    let flags = fcntl(fd, F_GETFL)
-    return fcntl(fd, F_SETFL, flags | O_NONBLOCK)
 }
