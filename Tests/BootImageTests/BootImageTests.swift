@@ -519,6 +519,60 @@ final class BootImageTests: XCTestCase {
             "bad.toml:11: transports.bench: no service provides interface 'bench'")
     }
 
+    // MARK: Quotas and the registry role
+
+    func testQuotasHaveDefaultsAndTakeTheImagesValues() throws {
+        let defaults = try BootImage.load(path: Self.repositoryRoot + "/images/default.toml")
+        XCTAssertEqual(defaults.quotas, Quotas())
+        XCTAssertEqual(defaults.services.map(\.isRegistry), [true, false, false], "the image names the registry")
+        let image = try BootImage.parse(text: """
+            [image]
+            name = "q"
+
+            [quotas]
+            bindings_per_client = 10
+            bindings_per_interface = 2
+            pending_binds_per_client = 3
+            pending_bind_seconds = 4
+            operator_connections = 5
+            log_lines_per_second = 6
+
+            [[service]]
+            name = "clock"
+            executable = "nk-clock"
+            provides = ["clock"]
+            """, path: "q.toml")
+        var expected = Quotas()
+        expected.bindingsPerClient = 10
+        expected.bindingsPerInterface = 2
+        expected.pendingBindsPerClient = 3
+        expected.pendingBindSeconds = 4
+        expected.operatorConnections = 5
+        expected.logLinesPerSecond = 6
+        XCTAssertEqual(image.quotas, expected)
+    }
+
+    func testAQuotaOutOfRangeNamesFileLineAndField() {
+        let text = """
+            [image]
+            name = "q"
+
+            [quotas]
+            bindings_per_interface = 0
+
+            [[service]]
+            name = "clock"
+            executable = "nk-clock"
+            """
+        XCTAssertEqual(imageError(text)?.description,
+                       "bad.toml:5: quotas.bindings_per_interface: expected a whole number from 1 to 1024, got integer 0")
+        XCTAssertEqual(imageError(text.replacingOccurrences(of: "bindings_per_interface = 0", with: "operator_connections = 9223372036854775807"))?.description,
+                       "bad.toml:5: quotas.operator_connections: expected a whole number from 1 to 1024, got integer 9223372036854775807")
+        let misspelt = imageError(text.replacingOccurrences(of: "bindings_per_interface = 0", with: "bindings_per_clients = 3"))
+        XCTAssertEqual(misspelt?.line, 5)
+        XCTAssertTrue(misspelt?.description.contains("unknown field 'bindings_per_clients'") ?? false, misspelt?.description ?? "")
+    }
+
     // MARK: Helpers
 
     /// The repository root, found from this file's path: Tests/BootImageTests/<file>.
