@@ -18,6 +18,9 @@ public final class ClientBinding: @unchecked Sendable {
     let runtime: DomainRuntime
     /// Process-local: bit i set = A-stack slot i is free.
     private let freeSlots: SharedWord
+    /// A private word that never changes: what a trap on a slot outside the binding waits
+    /// on besides its cell (only a refusal can end such a trap).
+    private let neverWord = SharedWord.allocate()
     /// Give up on a call after this long (nil: wait while the kernel lives). A call that
     /// times out leaves its A-stack slot to the server; tests use this so a hung peer
     /// fails instead of hanging.
@@ -38,6 +41,7 @@ public final class ClientBinding: @unchecked Sendable {
     deinit {
         runtime.release(bindingObject.index)
         freeSlots.deallocate()
+        neverWord.deallocate()
     }
 
     /// Call a typed procedure.
@@ -143,8 +147,6 @@ public final class ClientBinding: @unchecked Sendable {
     private func awaitReturn(slot: AStackSlot?, cell: TrapCell) throws(CallError) {
         // A trap on a slot outside the binding can only end in a refusal: wait on the
         // cell alone by watching a private word that never changes.
-        let neverWord = SharedWord.allocate()
-        defer { neverWord.deallocate() }
         do {
             let reply = slot?.reply ?? neverWord
             let waiting = slot?.clientWaiting ?? neverWord

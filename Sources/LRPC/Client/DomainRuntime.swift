@@ -135,7 +135,7 @@ public final class DomainRuntime: @unchecked Sendable {
                 // Only a channel that keeps failing is given up.
                 logError("control channel: \(error)")
                 failures += 1
-                if failures < 100 { continue }
+                if Self.lostToOwnLimits(error) && failures < 100 { continue }
                 received = nil
             }
             guard let (message, fds) = received else { break }
@@ -147,6 +147,13 @@ public final class DomainRuntime: @unchecked Sendable {
         }
         monitor.broadcast()
         if exitNow { exit(0) }
+    }
+
+    /// A message this domain could not take in (too big, or no descriptor left for what it
+    /// carried): the domain's own limit, not the kernel going away.
+    private static func lostToOwnLimits(_ error: Error) -> Bool {
+        guard let error = error as? SystemError else { return false }
+        return [.messageTooLong, .tooManyOpenFiles, .noBufferSpace].contains(error.errno)
     }
 
     private func handle(_ message: ControlMessage, _ fds: [FileDescriptor]) {
