@@ -16,12 +16,24 @@ public enum SandboxMechanism: String, Sendable, Equatable, CaseIterable {
     case userNamespace = "user-namespace"
     case pidNamespace = "pid-namespace"
     case netNamespace = "net-namespace"
+    /// A mount namespace, for the domain's own root and /proc.
+    case mountNamespace = "mount-namespace"
     case landlock
     case seccompNotify = "seccomp-notify"
 }
 
 /// How far an image widens one service's sandbox, explicitly and visibly.
 public struct SandboxGrant: Sendable, Equatable {
+    /// The largest values the image accepts. Above them a value would stop meaning what
+    /// it says (memory in bytes overflows 64 bits at 2^44 MiB; the kernel caps open files
+    /// at 2^20 and pids at 2^22), so they are errors, not "no limit".
+    public static let maximumMemoryMiB = 1 << 20
+    public static let maximumOpenFiles = 1 << 20
+    public static let maximumProcesses = 1 << 22
+    /// read_only and read_write together: each is a mount in the domain's own root
+    /// (CSandbox's NK_MAX_GRANTS is 64, one of which the runtime's /proc/self/maps takes).
+    public static let maximumPaths = 63
+
     public var extraSyscalls: [String] = []
     public var readOnlyPaths: [String] = []
     public var readWritePaths: [String] = []

@@ -113,5 +113,5 @@ func jsonString(_ s: String) -> String {
         default: out.unicodeScalars.append(scalar)
         }
     }
-    return out + "\""
+    return TerminalText.json(out + "\"")
 }

@@ -34,7 +34,9 @@ public final class DomainRuntime: @unchecked Sendable {
 
     /// Join a running kernel through its control socket (nkctl, tests).
     public static func connect(socketPath: String, name: String) throws -> DomainRuntime {
-        try DomainRuntime(channel: ControlChannel.connect(path: socketPath), name: name)
+        let channel = try ControlChannel.connect(path: socketPath)
+        try channel.checkPeerIsTrustedKernel(socketPath)
+        return try DomainRuntime(channel: channel, name: name)
     }
 
     init(channel: ControlChannel, name: String) throws {

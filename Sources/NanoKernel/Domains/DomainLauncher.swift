@@ -30,6 +30,11 @@ final class DomainLauncher {
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
         }
+        if !host.namespaces.contains(.mount) {
+            log.warning("kernel: without a mount namespace domains see the host's paths (stat, not open) and its /proc")
+        } else if !host.namespaces.contains(.pid) {
+            log.warning("kernel: without a pid namespace a domain's own /proc shows every host process")
+        }
         let demanded = image.requires.filter(missing.contains)
         if !demanded.isEmpty {
             throw ControlError("\(image.path): the image requires \(demanded.map(\.rawValue).joined(separator: ", ")), which this host lacks")
@@ -41,6 +46,7 @@ final class DomainLauncher {
         if !host.namespaces.contains(.user) { missing.append(.userNamespace) }
         if !host.namespaces.contains(.pid) { missing.append(.pidNamespace) }
         if !host.namespaces.contains(.net) { missing.append(.netNamespace) }
+        if !host.namespaces.contains(.mount) { missing.append(.mountNamespace) }
         if host.landlockABI <= 0 { missing.append(.landlock) }
         if !host.seccompNotify { missing.append(.seccompNotify) }
         return missing
@@ -84,6 +90,7 @@ final class DomainLauncher {
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
+        request.ownRoot = host.namespaces.contains(.mount)
         request.addressSpaceLimit = UInt64(entry.sandbox.memoryLimitMiB) << 20
         request.openFilesLimit = UInt64(entry.sandbox.openFilesLimit)
         request.processesLimit = UInt64(entry.sandbox.processesLimit)
@@ -112,6 +119,7 @@ final class DomainLauncher {
             "landlock": request.landlock ? "ABI \(host.landlockABI)\(host.landlockScoped ? " (signals and abstract sockets scoped)" : "")" : "unavailable",
             "limits": "address space \(entry.sandbox.memoryLimitMiB) MiB, \(entry.sandbox.openFilesLimit) files, \(entry.sandbox.processesLimit) processes",
             "read_only": request.readOnlyPaths.joined(separator: ","),
+            "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)" : "host's",
         ]
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }

@@ -47,7 +47,8 @@ final class Attacker: @unchecked Sendable {
             return both(trap(clock, own, procedure: 99), trap(clock, own, procedure: UInt32.max))
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
-        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding":
+        case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding",
+             "export-huge-layout":
             return controlAttack(order)
         default:
             guard let astacks = clock.astacks else {
@@ -99,6 +100,13 @@ final class Attacker: @unchecked Sendable {
                 try channel.send(.admin(request: 4_000_000, command: "shutdown", argument: ""))
             case "hello-again":
                 try channel.send(.hello(domainName: "kernel"))
+            case "export-huge-layout":
+                // A procedure list whose field capacity would overflow whoever sizes it
+                // (the kernel, or nkctl when it imports the interface).
+                let huge = ProcedureDescriptor(
+                    id: 9, name: "huge", astackSize: 64, simultaneousCalls: 1,
+                    arguments: FieldLayout([Field("x", .text, capacity: Int.max)]), results: .empty)
+                try channel.send(.export(InterfaceDescriptor(name: HostileInterface.name, procedures: [huge])))
             default:  // accept-unoffered-binding: claim the binding index the test names
                 try channel.send(.bindAccepted(binding: UInt32(truncatingIfNeeded: order.target)))
             }
@@ -145,7 +153,16 @@ final class Attacker: @unchecked Sendable {
 
 let attacker = Attacker()
 let service = Service(interface: HostileInterface.name)
-service.handle(HostileInterface.attack) { order, _ in attacker.run(order) }
+/// What a hostile result or error would do to an operator's terminal printed raw: set the
+/// window title, clear the screen, forge a line of nkctl's own (C0, C1 CSI, bidi override).
+let terminalEscapes = "\u{1b}]0;owned\u{07}\u{1b}[2J\u{9b}31m\u{202e}\nnkctl: kernel stopped"
+service.handle(HostileInterface.attack) { order, _ in
+    switch order.name {
+    case "terminal-escapes": return AttackOutcome(errno: 0, detail: terminalEscapes)
+    case "terminal-escapes-error": throw ProcedureFailure(terminalEscapes)
+    default: return attacker.run(order)
+    }
+}
 service.handle(HostileInterface.ping) { _, _ in Int64(getpid()) }
 attacker.ownSlots = UInt32(service.interface.astackGeometry.slotCount)
 ServiceMain.run(service) { runtime in
