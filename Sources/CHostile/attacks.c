@@ -766,8 +766,10 @@ static void garbage_traps(const nk_attack_env *env, nk_attack_result *out) {
     for (int cell = 0; cell < 32; cell++) {
         memcpy(page + 64 + 64 * cell, noise + 64 * cell, 64);
         uint32_t *state = cell_word(page, cell, 0);
-        if (cell % 2 == 0)  // half of them claim to be posted
-            __atomic_store_n(state, (*state & ~0xffu) | CELL_POSTED, __ATOMIC_RELEASE);
+        // Half of them claim to be posted; the other half are noise with a free state
+        // (random noise would read as "accepted" in one cell of 256 without anyone acting).
+        uint32_t claimed = cell % 2 == 0 ? CELL_POSTED : CELL_FREE;
+        __atomic_store_n(state, (*state & ~0xffu) | claimed, __ATOMIC_RELEASE);
     }
     ring(page, 0xffffffffu);
     int64_t deadline = now_ns() + 2000000000;
