@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
+import NanoAdmin
 import NanoKernel
 import XCTest
 
