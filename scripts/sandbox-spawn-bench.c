@@ -80,7 +80,7 @@ static int spawn_once(const char *executable, int config, const nk_host_support 
     if (config >= 3)
         spec.filter = filter;
     if (config >= 4)
-        spec.own_root = (host->namespaces & NK_NS_MOUNT) != 0;
+        spec.own_root = host->own_root;
 
     nk_spawned child;
     char err[512];

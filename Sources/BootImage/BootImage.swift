@@ -16,8 +16,9 @@ public enum SandboxMechanism: String, Sendable, Equatable, CaseIterable {
     case userNamespace = "user-namespace"
     case pidNamespace = "pid-namespace"
     case netNamespace = "net-namespace"
-    /// A mount namespace, for the domain's own root and /proc.
-    case mountNamespace = "mount-namespace"
+    /// A root and a /proc of the domain's own (mount and pid namespaces, and the mounts
+    /// they need allowed here).
+    case ownRoot = "own-root"
     case landlock
     case seccompNotify = "seccomp-notify"
 }

@@ -131,8 +131,8 @@ static int validate(const nk_spawn_spec *spec, char *err, size_t err_len) {
         spec->read_only_count + spec->read_write_count > NK_MAX_GRANTS)
         return nk_error(err, err_len, "spawn %s: %d read-only and %d read-write paths (at most %d in all)",
                         spec->executable, spec->read_only_count, spec->read_write_count, NK_MAX_GRANTS);
-    if (spec->own_root && !(spec->namespaces & NK_NS_MOUNT))
-        return nk_error(err, err_len, "spawn %s: an own root needs a mount namespace", spec->executable);
+    if (spec->own_root && (spec->namespaces & (NK_NS_MOUNT | NK_NS_PID)) != (NK_NS_MOUNT | NK_NS_PID))
+        return nk_error(err, err_len, "spawn %s: an own root needs mount and pid namespaces", spec->executable);
     if (spec->filter && (spec->filter->bytes == NULL || spec->filter->instructions == 0))
         return nk_error(err, err_len, "spawn %s: empty seccomp filter", spec->executable);
     return 0;

@@ -30,10 +30,8 @@ final class DomainLauncher {
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
         }
-        if !host.namespaces.contains(.mount) {
-            log.warning("kernel: without a mount namespace domains see the host's paths (stat, not open) and its /proc")
-        } else if !host.namespaces.contains(.pid) {
-            log.warning("kernel: without a pid namespace a domain's own /proc shows every host process")
+        if !host.ownRoot {
+            log.warning("kernel: domains cannot have their own root and /proc here (mount and pid namespaces, tmpfs and proc mounts); they see the host's paths (stat, not open) and its processes")
         }
         let demanded = image.requires.filter(missing.contains)
         if !demanded.isEmpty {
@@ -46,7 +44,7 @@ final class DomainLauncher {
         if !host.namespaces.contains(.user) { missing.append(.userNamespace) }
         if !host.namespaces.contains(.pid) { missing.append(.pidNamespace) }
         if !host.namespaces.contains(.net) { missing.append(.netNamespace) }
-        if !host.namespaces.contains(.mount) { missing.append(.mountNamespace) }
+        if !host.ownRoot { missing.append(.ownRoot) }
         if host.landlockABI <= 0 { missing.append(.landlock) }
         if !host.seccompNotify { missing.append(.seccompNotify) }
         return missing
@@ -90,7 +88,7 @@ final class DomainLauncher {
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
-        request.ownRoot = host.namespaces.contains(.mount)
+        request.ownRoot = host.ownRoot
         request.addressSpaceLimit = UInt64(entry.sandbox.memoryLimitMiB) << 20
         request.openFilesLimit = UInt64(entry.sandbox.openFilesLimit)
         request.processesLimit = UInt64(entry.sandbox.processesLimit)
