@@ -50,7 +50,7 @@ final class KernelHarness {
     /// Boot in the foreground, as an operator at a terminal does: `nkctl boot` with `input`
     /// as its fd 0 and its output in a file; returns once every service answers as ready.
     func bootForeground(image: String, input: Int32, file: StaticString = #filePath, line: UInt = #line) throws {
-        let outputPath = directory + "/foreground.out"
+        let outputPath = directory + "/foreground.out"  // `log` reads it
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -70,6 +70,10 @@ final class KernelHarness {
         }
         bootOutput = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard ready else {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            foregroundPid = nil
             XCTFail("foreground boot did not come up: \(bootOutput)", file: file, line: line)
             throw CallError.kernelGone
         }
@@ -124,7 +128,11 @@ final class KernelHarness {
         return d
     }
 
-    var log: String { (try? String(contentsOfFile: socketPath + ".log", encoding: .utf8)) ?? "" }
+    /// The kernel's log: the detached kernel's log file, or the foreground kernel's output.
+    var log: String {
+        let path = foregroundPid == nil ? socketPath + ".log" : directory + "/foreground.out"
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
 
     /// Shut the kernel down and check nothing is left behind.
     func shutdown(file: StaticString = #filePath, line: UInt = #line) {

@@ -71,6 +71,20 @@ final class OperatorTerminalTests: HostileTestCase {
                        "the JSON escapes carry the exact text")
     }
 
+    /// The status table shows what the kernel reports about a domain, which quotes the
+    /// domain (here the name of a procedure it exported, refused with escape sequences).
+    func testTheStatusTableShowsADomainsWordsInert() throws {
+        assertDisconnected(AttackOrder("export-huge-layout"), because: "wrote garbage on its control channel")
+        let (status, output) = try nkctl("status")
+        XCTAssertEqual(status, 0, output)
+        assertNeutralised(output)
+        XCTAssertTrue(output.contains("hostile"), output)
+        let (jsonStatus, json) = try nkctl("status", "--json")
+        XCTAssertEqual(jsonStatus, 0, json)
+        assertNeutralised(json)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(json.utf8)))
+    }
+
     // MARK: helpers
 
     private func nkctl(_ command: String, _ arguments: String...) throws -> (Int32, String) {

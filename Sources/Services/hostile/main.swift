@@ -103,8 +103,9 @@ final class Attacker: @unchecked Sendable {
             case "export-huge-layout":
                 // A procedure list whose field capacity would overflow whoever sizes it
                 // (the kernel, or nkctl when it imports the interface).
+                // Its name carries escape sequences, for whoever shows the refusal.
                 let huge = ProcedureDescriptor(
-                    id: 9, name: "huge", astackSize: 64, simultaneousCalls: 1,
+                    id: 9, name: "huge\u{1b}]0;owned\u{07}\u{9b}2J", astackSize: 64, simultaneousCalls: 1,
                     arguments: FieldLayout([Field("x", .text, capacity: Int.max)]), results: .empty)
                 try channel.send(.export(InterfaceDescriptor(name: HostileInterface.name, procedures: [huge])))
             default:  // accept-unoffered-binding: claim the binding index the test names
