@@ -75,6 +75,10 @@ public struct ServiceEntry: Sendable, Equatable {
 }
 
 public struct BootImage: Sendable, Equatable {
+    /// The most services one image boots, and the longest image name.
+    public static let maximumServices = 256
+    public static let maximumName = 64
+
     /// The file it was read from.
     public var path: String
     public var name: String

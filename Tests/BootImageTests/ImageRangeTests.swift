@@ -66,6 +66,14 @@ final class ImageRangeTests: XCTestCase {
                        "bad.toml:7: service 'clock'.provides: expected an interface name of letters, digits, '.', '_' and '-' (at most 32, starting with a letter or digit), got \"\(long)\"")
     }
 
+    func testTheImageNameAndTheServiceCountAreBounded() {
+        XCTAssertEqual(imageError("[image]\nname = \"two\\nlines\"")?.description,
+                       "bad.toml:2: image.name: expected at most 64 characters and no control character, got \"two\\nlines\"")
+        let services = (0..<257).map { "[[service]]\nname = \"s\($0)\"\nexecutable = \"nk-clock\"" }.joined(separator: "\n")
+        XCTAssertEqual(imageError("[image]\nname = \"t\"\n" + services)?.description,
+                       "bad.toml:3: service: 257 services; an image holds at most 256")
+    }
+
     // MARK: Helpers
 
     /// A one-service image with `extra` as its seventh line onwards.
