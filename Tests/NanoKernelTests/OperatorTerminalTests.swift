@@ -33,6 +33,9 @@ final class OperatorTerminalTests: HostileTestCase {
 
     override func tearDown() {
         super.tearDown()
+        // A foreground kernel that was shut down cleanly exits 0 (a failed boot exits 1:
+        // HostileProcedureListTests).
+        XCTAssertEqual(kernel.foregroundExit, 0, kernel.log)
         close(terminalSide)
         close(terminal)
     }
