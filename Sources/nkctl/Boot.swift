@@ -100,7 +100,7 @@ struct Boot: ParsableCommand {
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         if let verdict, verdict.hasPrefix("ready") {
             print("kernel pid \(pid) on \(socketPath); log \(logPath)")
-            print(String(verdict.dropFirst(6)) + String(format: " (boot --detach returned after %.3f s)", seconds))
+            print(TerminalText.line(String(verdict.dropFirst(6))) + String(format: " (boot --detach returned after %.3f s)", seconds))
         } else {
             throw CommandFailed("boot failed: \(verdict.map { String($0.dropFirst(7)) } ?? "no answer from the kernel in 30 s") (log: \(logPath))")
         }
