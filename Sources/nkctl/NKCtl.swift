@@ -114,7 +114,7 @@ struct Call: ParsableCommand {
         }
         guard let procedure = binding.interface.procedure(named: parts[1]) else {
             let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
-            throw UsageFailure("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
+            throw UsageFailure(TerminalText.line("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)"))
         }
         let call = GenericCall(interface: binding.interface, procedure: procedure)
         let values: [String]
