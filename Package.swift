@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "NanoKernel", "BootImage", "NanoAdmin", "LRPC", "Interfaces", "CNanoKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // The machine's floor: the same handoff patterns written directly in C.
         .executableTarget(name: "nkfloor", path: "Sources/nkfloor"),

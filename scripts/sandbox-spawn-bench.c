@@ -12,7 +12,9 @@
 //   none        no namespaces, no limits, no Landlock, no seccomp
 //   namespaces  the namespaces this host grants (user, pid, net, ipc, uts, mount, cgroup)
 //   +landlock   plus limits and Landlock, as the kernel sets them up
-//   full        plus the seccomp filter: what the kernel gives every domain
+//   full        plus the seccomp filter: the sandbox before domains had their own root
+//   +own root   plus the domain's own root and /proc (needs a mount namespace): what the
+//               kernel gives every domain
 #define _GNU_SOURCE
 #include "nk_sandbox.h"
 
@@ -29,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { CONFIGS = 4, MAX_ROUNDS = 1000 };
-static const char *const names[CONFIGS] = {"none", "namespaces", "+landlock", "full"};
+enum { CONFIGS = 5, MAX_ROUNDS = 1000 };
+static const char *const names[CONFIGS] = {"none", "namespaces", "+landlock", "full", "+own root"};
 
 static double now_us(void) {
     struct timespec ts;
@@ -77,6 +79,8 @@ static int spawn_once(const char *executable, int config, const nk_host_support 
     }
     if (config >= 3)
         spec.filter = filter;
+    if (config >= 4)
+        spec.own_root = host->own_root;
 
     nk_spawned child;
     char err[512];

@@ -16,12 +16,25 @@ public enum SandboxMechanism: String, Sendable, Equatable, CaseIterable {
     case userNamespace = "user-namespace"
     case pidNamespace = "pid-namespace"
     case netNamespace = "net-namespace"
+    /// A root and a /proc of the domain's own (mount and pid namespaces, and the mounts
+    /// they need allowed here).
+    case ownRoot = "own-root"
     case landlock
     case seccompNotify = "seccomp-notify"
 }
 
 /// How far an image widens one service's sandbox, explicitly and visibly.
 public struct SandboxGrant: Sendable, Equatable {
+    /// The largest values the image accepts. Above them a value would stop meaning what
+    /// it says (memory in bytes overflows 64 bits at 2^44 MiB; the kernel caps open files
+    /// at 2^20 and pids at 2^22), so they are errors, not "no limit".
+    public static let maximumMemoryMiB = 1 << 20
+    public static let maximumOpenFiles = 1 << 20
+    public static let maximumProcesses = 1 << 22
+    /// read_only and read_write together: each is a mount in the domain's own root
+    /// (CSandbox's NK_MAX_GRANTS is 64, one of which the runtime's /proc/self/maps takes).
+    public static let maximumPaths = 63
+
     public var extraSyscalls: [String] = []
     public var readOnlyPaths: [String] = []
     public var readWritePaths: [String] = []
@@ -62,6 +75,10 @@ public struct ServiceEntry: Sendable, Equatable {
 }
 
 public struct BootImage: Sendable, Equatable {
+    /// The most services one image boots, and the longest image name.
+    public static let maximumServices = 256
+    public static let maximumName = 64
+
     /// The file it was read from.
     public var path: String
     public var name: String

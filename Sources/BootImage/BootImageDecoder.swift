@@ -70,7 +70,14 @@ struct BootImageDecoder {
             throw failure(line: 1, field: "image", "missing required table [image]")
         }
         try image.rejectUnknownKeys(allowed: ["name"])
-        return try image.requiredString("name").value
+        let name = try image.requiredString("name")
+        // Shown in every status report: one short line.
+        guard name.value.count <= BootImage.maximumName,
+              !name.value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw image.failure("name", line: name.line,
+                                "expected at most \(BootImage.maximumName) characters and no control character, got \(String(reflecting: name.value))")
+        }
+        return name.value
     }
 
     private func decodeOperatorImports() throws(ImageError) -> [Located<String>] {
@@ -91,6 +98,10 @@ struct BootImageDecoder {
         }
         guard !elements.isEmpty else {
             throw failure(line: value.line, field: "service", "no services: an image needs at least one [[service]]")
+        }
+        guard elements.count <= BootImage.maximumServices else {
+            throw failure(line: value.line, field: "service",
+                          "\(elements.count) services; an image holds at most \(BootImage.maximumServices)")
         }
         var services: [DecodedService] = []
         for (index, element) in elements.enumerated() {

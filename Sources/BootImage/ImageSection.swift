@@ -10,6 +10,11 @@ struct Located<Value: Sendable & Equatable>: Sendable, Equatable {
 }
 
 struct ImageSection {
+    /// Every string becomes a C string, a path or a process argument: bounded, no NUL
+    /// (which would silently cut it short), and lists bounded too.
+    static let maximumStringBytes = 4096
+    static let maximumListLength = 64
+
     let path: String
     let table: TOMLTable
     /// How messages name this section: "image", "service 'clock'", "service[2].sandbox".
@@ -54,21 +59,29 @@ struct ImageSection {
         guard case .array(let elements) = value.kind else {
             throw failure(key, line: value.line, "expected an array of strings, got \(Self.describe(value))")
         }
+        guard elements.count <= Self.maximumListLength else {
+            throw failure(key, line: value.line, "lists \(elements.count) entries; at most \(Self.maximumListLength)")
+        }
         var strings: [Located<String>] = []
         for (position, element) in elements.enumerated() {
             guard case .string(let text) = element.kind else {
                 throw failure(key, line: element.line,
                               "expected an array of strings, but element \(position + 1) is \(Self.describe(element))")
             }
-            strings.append(Located(value: text, line: element.line))
+            strings.append(try checked(Located(value: text, line: element.line), key))
         }
         return strings
     }
 
-    func positiveInteger(_ key: String) throws(ImageError) -> Int? {
+    /// A positive integer up to `maximum`: a value past what the field can mean is an
+    /// error, never quietly something else (2^44 MiB is no limit once counted in bytes).
+    func positiveInteger(_ key: String, atMost maximum: Int) throws(ImageError) -> Int? {
         guard let value = table[key] else { return nil }
         guard case .integer(let number) = value.kind, number > 0 else {
             throw failure(key, line: value.line, "expected a positive integer, got \(Self.describe(value))")
+        }
+        guard number <= maximum else {
+            throw failure(key, line: value.line, "expected at most \(maximum), got \(number)")
         }
         return number
     }
@@ -102,7 +115,17 @@ struct ImageSection {
         guard case .string(let text) = value.kind else {
             throw failure(key, line: value.line, "expected a string, got \(Self.describe(value))")
         }
-        return Located(value: text, line: value.line)
+        return try checked(Located(value: text, line: value.line), key)
+    }
+
+    private func checked(_ text: Located<String>, _ key: String) throws(ImageError) -> Located<String> {
+        if text.value.utf8.contains(0) {
+            throw failure(key, line: text.line, "contains a NUL character, which would cut it short")
+        }
+        guard text.value.utf8.count <= Self.maximumStringBytes else {
+            throw failure(key, line: text.line, "is \(text.value.utf8.count) bytes long; at most \(Self.maximumStringBytes)")
+        }
+        return text
     }
 
     /// The cases are passed in, in the order messages list them, because not every

@@ -29,6 +29,10 @@ enum ServiceEntryDecoder {
             throw service.failure("name", line: name.line,
                                   "expected a name matching [a-z][a-z0-9-]*, got \(String(reflecting: name.value))")
         }
+        guard name.value.utf8.count <= maximumServiceName else {
+            throw service.failure("name", line: name.line,
+                                  "is \(name.value.utf8.count) characters long; at most \(maximumServiceName)")
+        }
         var entry = ServiceEntry(name: name.value, executable: try service.requiredString("executable").value)
         entry.line = table.line
         entry.arguments = try service.strings("arguments").map(\.value)
@@ -50,6 +54,9 @@ enum ServiceEntryDecoder {
         return "service[\(position)]"
     }
 
+    /// The longest service name: it names the domain's process, its trap page and its log lines.
+    static let maximumServiceName = 32
+
     /// `[a-z][a-z0-9-]*`: safe in paths, process names and messages without quoting.
     static func isServiceName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
@@ -61,8 +68,23 @@ enum ServiceEntryDecoder {
         for interface in interfaces where interface.value.isEmpty {
             throw service.failure(key, line: interface.line, "interface names must not be empty")
         }
+        for interface in interfaces where !isInterfaceName(interface.value) {
+            throw service.failure(key, line: interface.line,
+                                  "expected an interface name of letters, digits, '.', '_' and '-' (at most \(maximumInterfaceName), starting with a letter or digit), got \(String(reflecting: interface.value))")
+        }
         try service.rejectDuplicates(interfaces, key)
         return interfaces
+    }
+
+    /// What the name service accepts (NameInterface.problem): a provided interface must
+    /// be registrable.
+    static let maximumInterfaceName = 32
+
+    static func isInterfaceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func isAlphanumeric(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x61...0x7a).contains(b | 0x20) }
+        guard let first = bytes.first, bytes.count <= maximumInterfaceName, isAlphanumeric(first) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
     }
 
     // MARK: Sandbox
@@ -73,9 +95,17 @@ enum ServiceEntryDecoder {
         grant.extraSyscalls = try syscallNames("extra_syscalls", in: sandbox)
         grant.readOnlyPaths = try absolutePaths("read_only", in: sandbox)
         grant.readWritePaths = try absolutePaths("read_write", in: sandbox)
-        grant.memoryLimitMiB = try sandbox.positiveInteger("memory_mib") ?? grant.memoryLimitMiB
-        grant.openFilesLimit = try sandbox.positiveInteger("open_files") ?? grant.openFilesLimit
-        grant.processesLimit = try sandbox.positiveInteger("processes") ?? grant.processesLimit
+        let paths = grant.readOnlyPaths.count + grant.readWritePaths.count
+        guard paths <= SandboxGrant.maximumPaths else {
+            throw sandbox.failure(nil, line: sandbox.table.line,
+                                  "grants \(paths) read_only and read_write paths; at most \(SandboxGrant.maximumPaths) in all")
+        }
+        grant.memoryLimitMiB = try sandbox.positiveInteger("memory_mib", atMost: SandboxGrant.maximumMemoryMiB)
+            ?? grant.memoryLimitMiB
+        grant.openFilesLimit = try sandbox.positiveInteger("open_files", atMost: SandboxGrant.maximumOpenFiles)
+            ?? grant.openFilesLimit
+        grant.processesLimit = try sandbox.positiveInteger("processes", atMost: SandboxGrant.maximumProcesses)
+            ?? grant.processesLimit
         grant.seccomp = try sandbox.boolean("seccomp") ?? grant.seccomp
         return grant
     }

@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -98,6 +99,73 @@ static void open_proc_mem(const nk_attack_env *env, nk_attack_result *out) {
     snprintf(path, sizeof path, "/proc/%lld/mem", (long long)env->target);
     snprintf(what, sizeof what, "openat(\"%s\", O_RDWR)", path);
     outcome(out, syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC), what);
+}
+
+// What exists outside the domain's grants: stat needs no Landlock right, so only the
+// domain's own root can hide /etc/shadow or /root.
+static void stat_path(const nk_attack_env *env, nk_attack_result *out) {
+    struct stat st;
+    char what[160];
+    snprintf(what, sizeof what, "stat(\"%.120s\")", env->path);
+    outcome(out, syscall(SYS_newfstatat, AT_FDCWD, env->path, &st, 0), what);
+}
+
+// Every process /proc shows, and the kernel's own pid there: only the domain's own pid
+// namespace may show (the test grants it /proc to read, so Landlock is not what stops it).
+static void list_proc(const nk_attack_env *env, nk_attack_result *out) {
+    long dir = syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return outcome(out, dir, "openat(\"/proc\", O_DIRECTORY)");
+    char buffer[8192], seen[120] = "";
+    int processes = 0;
+    long n;
+    while ((n = syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
+        for (long at = 0; at < n;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; }
+                *entry = (void *)(buffer + at);
+            if (entry->name[0] >= '1' && entry->name[0] <= '9') {
+                processes++;
+                size_t used = strlen(seen);
+                snprintf(seen + used, sizeof seen - used, "%s%s", used ? " " : "", entry->name);
+            }
+            at += entry->reclen;
+        }
+    }
+    int listed = n == 0;
+    syscall(SYS_close, dir);
+    if (!listed)
+        return outcome(out, -1, "getdents64(/proc)");
+    char kernel[64];
+    struct stat st;
+    snprintf(kernel, sizeof kernel, "/proc/%lld", (long long)env->target);
+    int kernel_seen = syscall(SYS_newfstatat, AT_FDCWD, kernel, &st, 0) == 0;
+    if (processes != 1 || kernel_seen)
+        return say(out, 0, "/proc shows %d processes (%s)%s", processes, seen,
+                   kernel_seen ? ", the kernel's among them" : "");
+    say(out, ESRCH, "/proc shows only its own process (%s), not the kernel's %lld", seen,
+        (long long)env->target);
+}
+
+// The kernel's own fds 0-2 may be the operator's terminal: a domain must get none of
+// them. fd 0 must be /dev/null, and no fd of 0-2 a terminal (TCGETS is the one ioctl
+// the filter allows).
+static void operator_terminal(const nk_attack_env *env, nk_attack_result *out) {
+    (void)env;
+    unsigned char termios[64];
+    for (int fd = 0; fd <= 2; fd++)
+        if (syscall(SYS_ioctl, fd, TCGETS, termios) == 0)
+            return say(out, 0, "fd %d is a terminal", fd);
+    struct stat st;
+    if (syscall(SYS_fstat, 0, &st) != 0)
+        return outcome(out, -1, "fstat(0)");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        return say(out, 0, "fd 0 is not /dev/null (mode %o, device %u:%u)", st.st_mode,
+                   major(st.st_rdev), minor(st.st_rdev));
+    char typed[64];
+    long got = syscall(SYS_read, 0, typed, sizeof typed);
+    if (got > 0)
+        return say(out, 0, "read %ld bytes of input from fd 0", got);
+    say(out, ENOTTY, "fds 0-2 are no terminal; fd 0 is /dev/null");
 }
 
 // Run the domain out of descriptors: the one file it may open, over and over.
@@ -698,8 +766,10 @@ static void garbage_traps(const nk_attack_env *env, nk_attack_result *out) {
     for (int cell = 0; cell < 32; cell++) {
         memcpy(page + 64 + 64 * cell, noise + 64 * cell, 64);
         uint32_t *state = cell_word(page, cell, 0);
-        if (cell % 2 == 0)  // half of them claim to be posted
-            __atomic_store_n(state, (*state & ~0xffu) | CELL_POSTED, __ATOMIC_RELEASE);
+        // Half of them claim to be posted; the other half are noise with a free state
+        // (random noise would read as "accepted" in one cell of 256 without anyone acting).
+        uint32_t claimed = cell % 2 == 0 ? CELL_POSTED : CELL_FREE;
+        __atomic_store_n(state, (*state & ~0xffu) | claimed, __ATOMIC_RELEASE);
     }
     ring(page, 0xffffffffu);
     int64_t deadline = now_ns() + 2000000000;
@@ -830,6 +900,9 @@ static const struct {
     {"open-path", open_path},
     {"create-path", create_path},
     {"open-proc-mem", open_proc_mem},
+    {"stat-path", stat_path},
+    {"list-proc", list_proc},
+    {"operator-terminal", operator_terminal},
     {"fd-bomb", fd_bomb},
     {"socket-inet", socket_inet},
     {"connect-control", connect_control},

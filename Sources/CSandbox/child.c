@@ -105,10 +105,24 @@ static int move_fd(int fd, int to, int channel) {
     return to;
 }
 
+// Opens /dev/null on a free number at or above `lowest`, O_CLOEXEC.
+static int open_null_above(int lowest, int channel) {
+    long fd = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        nk_child_fail(channel, NK_STEP_NULL_INPUT, 0, errno);
+    long moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lowest);
+    if (moved < 0)
+        nk_child_fail(channel, NK_STEP_NULL_INPUT, 1, errno);
+    syscall(SYS_close, fd);
+    return (int)moved;
+}
+
 // keep_fds[i] becomes fd 3 + i. Every kept fd is first copied above the target range,
 // so moving one into place can never overwrite another that has not moved yet. The
 // parent checked they are all below NK_FD_EXE, and the copies land on free numbers, so
-// neither can hit the two reserved fds.
+// they cannot hit the channel's reserved fd. fd 0 becomes /dev/null, and 1 and 2 the
+// kernel's output pipe (or /dev/null): nothing of the kernel's own 0-2, which may be the
+// operator's terminal, reaches the domain.
 static void place_kept_fds(const nk_spawn_spec *spec, int channel) {
     int staged[NK_MAX_KEEP_FDS];
     int first_free = 3 + spec->keep_fd_count;
@@ -117,7 +131,8 @@ static void place_kept_fds(const nk_spawn_spec *spec, int channel) {
         if (staged[i] < 0)
             nk_child_fail(channel, NK_STEP_KEEP_FD, i, errno);
     }
-    int output = -1;
+    int null = open_null_above(first_free, channel);
+    int output = null;
     if (spec->capture_output) {
         output = (int)syscall(SYS_fcntl, spec->output_fd, F_DUPFD_CLOEXEC, first_free);
         if (output < 0)
@@ -126,11 +141,13 @@ static void place_kept_fds(const nk_spawn_spec *spec, int channel) {
     for (int i = 0; i < spec->keep_fd_count; i++)  // dup2 clears FD_CLOEXEC: these survive
         if (syscall(SYS_dup2, staged[i], 3 + i) < 0)
             nk_child_fail(channel, NK_STEP_KEEP_FD, i, errno);
-    for (int fd = 1; output >= 0 && fd <= 2; fd++)
+    if (syscall(SYS_dup2, null, 0) < 0)
+        nk_child_fail(channel, NK_STEP_NULL_INPUT, 2, errno);
+    for (int fd = 1; fd <= 2; fd++)
         if (syscall(SYS_dup2, output, fd) < 0)
             nk_child_fail(channel, NK_STEP_OUTPUT, fd, errno);
-    // Everything else goes (the staged copies too), except 0-2 and the reserved fds.
-    if (syscall(SYS_close_range, first_free, NK_FD_EXE - 1, 0) != 0 ||
+    // Everything else goes (the staged copies too), except 0-2 and the channel.
+    if (syscall(SYS_close_range, first_free, NK_FD_CHANNEL - 1, 0) != 0 ||
         syscall(SYS_close_range, NK_FD_CHANNEL + 1, ~0U, 0) != 0)
         nk_child_fail(channel, NK_STEP_CLOSE_FDS, 0, errno);
 }
@@ -206,12 +223,15 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
         become_namespace_root(channel);
 
     channel = move_fd(channel, NK_FD_CHANNEL, channel);
-    // Opened before Landlock restricts us; O_PATH needs no read or execute right.
+    place_kept_fds(spec, channel);
+    if (spec->own_root)
+        nk_child_enter_own_root(spec, channel);
+    // Opened (in its own root) before Landlock restricts us; O_PATH needs no read or
+    // execute right.
     long exe = syscall(SYS_openat, AT_FDCWD, spec->executable, O_PATH | O_CLOEXEC);
     if (exe < 0)
         nk_child_fail(channel, NK_STEP_OPEN_EXE, 0, errno);
     move_fd((int)exe, NK_FD_EXE, channel);
-    place_kept_fds(spec, channel);
 
     drop_capabilities(channel);
     if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

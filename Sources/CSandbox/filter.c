@@ -48,9 +48,10 @@ static const int always_allowed[] = {
     SCMP_SYS(lseek), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
     SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(epoll_create1),
     SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
-    // Files: Landlock decides which paths (readlink is how Swift finds /proc/self/exe).
+    // Files: Landlock decides which paths (readlink is how Swift finds /proc/self/exe),
+    // and the domain's own root which paths exist at all.
     SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
-    SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+    SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
     // Facts about the process and the machine.
     SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(getrlimit),
 };

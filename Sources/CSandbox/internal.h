@@ -24,10 +24,18 @@ enum nk_step {
     NK_STEP_PDEATHSIG,
     NK_STEP_SETSID,
     NK_STEP_IDENTITY,             // index: 0 setgroups, 1 setresgid, 2 setresuid
-    NK_STEP_OPEN_EXE,
     NK_STEP_RESERVE_FDS,          // index = the fixed fd number
     NK_STEP_KEEP_FD,              // index = position in keep_fds
+    NK_STEP_NULL_INPUT,           // opening /dev/null for fd 0
     NK_STEP_OUTPUT,               // index = the fd (1 or 2) being replaced
+    NK_STEP_ROOT_PRIVATE,         // making the mount namespace private
+    NK_STEP_ROOT_EXE,             // carrying the executable into the new root
+    NK_STEP_ROOT_READ_ONLY,       // index = position in read_only_paths
+    NK_STEP_ROOT_READ_WRITE,      // index = position in read_write_paths
+    NK_STEP_ROOT_TMPFS,
+    NK_STEP_ROOT_PROC,            // index: 0 mkdir, 1 mount
+    NK_STEP_ROOT_PIVOT,           // index: 0 chdir, 1 pivot_root, 2 detach, 3 chdir /, 4 read-only
+    NK_STEP_OPEN_EXE,
     NK_STEP_CLOSE_FDS,
     NK_STEP_CAPABILITIES,         // index: 0 bounding set, 1 ambient set, 2 capset
     NK_STEP_NO_NEW_PRIVS,
@@ -63,6 +71,7 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
 // Child-side helpers: raw syscalls only.
 _Noreturn void nk_child_fail(int channel, enum nk_step step, int index, int error);
 void nk_child_landlock(const nk_spawn_spec *spec, int exe_fd, int channel);  // landlock.c
+void nk_child_enter_own_root(const nk_spawn_spec *spec, int channel);         // root.c
 
 // Parent side.
 

@@ -28,10 +28,18 @@ static const char *const step_names[] = {
     [NK_STEP_PDEATHSIG] = "prctl(PR_SET_PDEATHSIG)",
     [NK_STEP_SETSID] = "setsid",
     [NK_STEP_IDENTITY] = "becoming root of its user namespace",
-    [NK_STEP_OPEN_EXE] = "opening the executable",
     [NK_STEP_RESERVE_FDS] = "moving private fds to 1000/1001",
     [NK_STEP_KEEP_FD] = "placing kept fd",
+    [NK_STEP_NULL_INPUT] = "opening /dev/null as its input",
     [NK_STEP_OUTPUT] = "redirecting output to the kernel",
+    [NK_STEP_ROOT_PRIVATE] = "making its mount namespace private",
+    [NK_STEP_ROOT_EXE] = "carrying the executable into its own root",
+    [NK_STEP_ROOT_READ_ONLY] = "carrying a read-only path into its own root",
+    [NK_STEP_ROOT_READ_WRITE] = "carrying a read-write path into its own root",
+    [NK_STEP_ROOT_TMPFS] = "mounting the tmpfs of its own root on /tmp",
+    [NK_STEP_ROOT_PROC] = "mounting its own /proc",
+    [NK_STEP_ROOT_PIVOT] = "entering its own root",
+    [NK_STEP_OPEN_EXE] = "opening the executable",
     [NK_STEP_CLOSE_FDS] = "closing inherited fds (close_range)",
     [NK_STEP_CAPABILITIES] = "dropping capabilities",
     [NK_STEP_NO_NEW_PRIVS] = "prctl(PR_SET_NO_NEW_PRIVS)",
@@ -60,12 +68,17 @@ static void step_detail(const nk_spawn_spec *spec, const nk_child_msg *msg, char
                                   : i == RLIMIT_NOFILE ? "RLIMIT_NOFILE"
                                   : i == RLIMIT_NPROC  ? "RLIMIT_NPROC"
                                                        : "RLIMIT_CORE");
-    else if (msg->step == NK_STEP_LANDLOCK_READ_ONLY && i >= 0 && i < spec->read_only_count)
+    else if ((msg->step == NK_STEP_LANDLOCK_READ_ONLY || msg->step == NK_STEP_ROOT_READ_ONLY) &&
+             i >= 0 && i < spec->read_only_count)
         snprintf(out, len, " \"%s\"", spec->read_only_paths[i]);
-    else if (msg->step == NK_STEP_LANDLOCK_READ_WRITE && i >= 0 && i < spec->read_write_count)
+    else if ((msg->step == NK_STEP_LANDLOCK_READ_WRITE || msg->step == NK_STEP_ROOT_READ_WRITE) &&
+             i >= 0 && i < spec->read_write_count)
         snprintf(out, len, " \"%s\"", spec->read_write_paths[i]);
     else if (msg->step == NK_STEP_IDENTITY)
         snprintf(out, len, " (%s)", i == 0 ? "setgroups" : i == 1 ? "setresgid" : "setresuid");
+    else if (msg->step == NK_STEP_ROOT_PIVOT)
+        snprintf(out, len, " (%s)", i == 0 ? "chdir" : i == 1 ? "pivot_root" : i == 2 ? "detaching the host's root"
+                                    : i == 3 ? "chdir /" : "making it read-only");
     else if (msg->step == NK_STEP_CAPABILITIES)
         snprintf(out, len, " (%s)", i == 0 ? "bounding set" : i == 1 ? "ambient set" : "capset");
     else if (msg->step == NK_STEP_SIGNALS || msg->step == NK_STEP_RESERVE_FDS)
@@ -82,7 +95,9 @@ static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char
     // root kernel's domains are "nobody" by then (outside_id), so the kernel may reach a
     // path they cannot.
     int path_step = msg->step == NK_STEP_OPEN_EXE || msg->step == NK_STEP_EXEC ||
-                    msg->step == NK_STEP_LANDLOCK_READ_ONLY || msg->step == NK_STEP_LANDLOCK_READ_WRITE;
+                    msg->step == NK_STEP_LANDLOCK_READ_ONLY || msg->step == NK_STEP_LANDLOCK_READ_WRITE ||
+                    msg->step == NK_STEP_ROOT_EXE || msg->step == NK_STEP_ROOT_READ_ONLY ||
+                    msg->step == NK_STEP_ROOT_READ_WRITE;
     const char *hint = msg->step == NK_STEP_EXEC && msg->error == ENOENT
                            ? " (domains must be ELF executables, not scripts)"
                        : path_step && msg->error == EACCES && geteuid() == 0 && (spec->namespaces & NK_NS_USER)
@@ -112,6 +127,12 @@ static int validate(const nk_spawn_spec *spec, char *err, size_t err_len) {
         return nk_error(err, err_len, "spawn %s: limit_open_files %llu is below the %d fds a "
                         "domain starts with", spec->executable,
                         (unsigned long long)spec->limit_open_files, 4 + spec->keep_fd_count);
+    if (spec->read_only_count < 0 || spec->read_write_count < 0 ||
+        spec->read_only_count + spec->read_write_count > NK_MAX_GRANTS)
+        return nk_error(err, err_len, "spawn %s: %d read-only and %d read-write paths (at most %d in all)",
+                        spec->executable, spec->read_only_count, spec->read_write_count, NK_MAX_GRANTS);
+    if (spec->own_root && (spec->namespaces & (NK_NS_MOUNT | NK_NS_PID)) != (NK_NS_MOUNT | NK_NS_PID))
+        return nk_error(err, err_len, "spawn %s: an own root needs mount and pid namespaces", spec->executable);
     if (spec->filter && (spec->filter->bytes == NULL || spec->filter->instructions == 0))
         return nk_error(err, err_len, "spawn %s: empty seccomp filter", spec->executable);
     return 0;

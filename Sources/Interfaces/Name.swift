@@ -5,6 +5,25 @@ import LRPC
 public enum NameInterface {
     public static let name = "name"
     public static let maximumName = 32
+    /// Names the registry holds at most, and at most per registrant: a full list always
+    /// fits `NameList` (every name at its longest, one separator each).
+    public static let maximumEntries = 64
+    public static let maximumEntriesPerRegistrant = 8
+
+    /// Why `name` cannot be registered, or nil: 1 to `maximumName` bytes of ASCII letters,
+    /// digits, '.', '_' and '-', starting with a letter or digit (no newline, no control
+    /// character, nothing a list or a terminal would misread).
+    public static func problem(with name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty else { return "the name is empty" }
+        guard bytes.count <= maximumName else { return "the name is \(bytes.count) bytes; at most \(maximumName)" }
+        func isAlphanumeric(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7a) }
+        guard isAlphanumeric(bytes[0]) else { return "the name must start with a letter or a digit" }
+        guard bytes.allSatisfy({ isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }) else {
+            return "the name may hold only letters, digits, '.', '_' and '-'"
+        }
+        return nil
+    }
 
     public static let register = Procedure<InterfaceName, Empty>(id: 0, name: "register")
     public static let lookup = Procedure<InterfaceName, Registration>(id: 1, name: "lookup")
@@ -43,7 +62,7 @@ public struct Registration: AStackValue, Sendable, Equatable {
 
 /// Registered interface names, newline-separated, sorted.
 public struct NameList: AStackValue, Sendable, Equatable {
-    public static let capacity = 1024
+    public static let capacity = NameInterface.maximumEntries * (NameInterface.maximumName + 1)
     public var names: [String]
     public init(_ names: [String]) { self.names = names }
     public static let layout = FieldLayout([Field("count", .uint32), Field("names", .text, capacity: capacity)])

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 import LRPC
 import NanoKernel
+import SystemPackage
 
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Boot a service set from a boot image.")
@@ -21,9 +22,11 @@ struct Boot: ParsableCommand {
         do { bootImage = try BootImage.load(path: imagePath) } catch { throw CommandFailed("\(error)") }
         if detach { return try runDetached(imagePath) }
         let readyFD = readyFd
+        let failure = BootFailure()
         let kernelInstance: Kernel
         do {
             kernelInstance = try Kernel(image: bootImage, socketPath: kernel.socketPath) { result in
+                if case .failure(let error) = result { failure.record("\(error)") }
                 guard let fd = readyFD else { return }
                 let line = switch result {
                 case .success(let summary): "ready \(summary)\n"
@@ -37,6 +40,9 @@ struct Boot: ParsableCommand {
             throw CommandFailed("boot failed: \(error)")
         }
         kernelInstance.run()
+        // A boot that failed after the kernel started (a service that never came up) ends
+        // the kernel too; the command must say so in its exit status.
+        if let reason = failure.reason { throw CommandFailed("boot failed: \(reason)") }
     }
 
     /// images/default.toml from the working directory, else from the checkout nkctl was built in.
@@ -62,16 +68,24 @@ struct Boot: ParsableCommand {
         guard pipe(&fds) == 0 else { throw CommandFailed("pipe: \(String(cString: strerror(errno)))") }
         // Only the child's fd 3 (a dup, so without close-on-exec) may outlive the exec.
         fds.forEach { _ = nk_set_cloexec($0) }
+        defer { close(fds[0]) }
         let executable = currentExecutablePath()
-        try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path,
-                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let log: FileDescriptor
+        do {
+            try RuntimeFolder.prepare(forSocket: socketPath)
+            log = try RuntimeFolder.openLog(logPath)
+        } catch {
+            close(fds[1])
+            throw CommandFailed("boot failed: \(error)")
+        }
+        defer { try? log.close() }
         let arguments = [executable, "boot", "--image", imagePath, "--socket", socketPath, "--ready-fd", "3"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_adddup2(&actions, log.rawValue, 1)
+        posix_spawn_file_actions_adddup2(&actions, log.rawValue, 2)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -83,11 +97,10 @@ struct Boot: ParsableCommand {
         close(fds[1])
         guard status == 0 else { throw CommandFailed("cannot start the kernel: \(String(cString: strerror(status)))") }
         let verdict = readLine(fd: fds[0], timeoutSeconds: 30)
-        close(fds[0])
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         if let verdict, verdict.hasPrefix("ready") {
             print("kernel pid \(pid) on \(socketPath); log \(logPath)")
-            print(String(verdict.dropFirst(6)) + String(format: " (boot --detach returned after %.3f s)", seconds))
+            print(TerminalText.line(String(verdict.dropFirst(6))) + String(format: " (boot --detach returned after %.3f s)", seconds))
         } else {
             throw CommandFailed("boot failed: \(verdict.map { String($0.dropFirst(7)) } ?? "no answer from the kernel in 30 s") (log: \(logPath))")
         }
@@ -104,4 +117,13 @@ func readLine(fd: Int32, timeoutSeconds: Int32) -> String? {
         bytes.append(byte)
     }
     return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+}
+
+/// The reason a boot failed, set on the kernel's thread, read once the kernel has stopped.
+final class BootFailure: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var text: String?
+
+    func record(_ reason: String) { monitor.locked { text = reason } }
+    var reason: String? { monitor.locked { text } }
 }

@@ -14,20 +14,21 @@ struct GenericCall {
     let interface: InterfaceDescriptor
     let procedure: ProcedureDescriptor
 
+    /// Names come from the server's procedure list: shown inert (TerminalText).
     var usage: String {
         let args = procedure.arguments.fields.map { "<\($0.signature)>" }.joined(separator: " ")
-        return "usage: nkctl call \(interface.name).\(procedure.name)\(args.isEmpty ? "" : " " + args)"
+        return TerminalText.line("usage: nkctl call \(interface.name).\(procedure.name)\(args.isEmpty ? "" : " " + args)")
     }
 
     /// Check the command-line arguments against the layout before anything is sent.
     func parse(_ values: [String]) throws -> [String] {
         let fields = procedure.arguments.fields
         guard values.count == fields.count else {
-            throw UsageError.message("\(interface.name).\(procedure.name) takes \(fields.count) argument\(fields.count == 1 ? "" : "s"), got \(values.count)\n\(usage)")
+            throw UsageError.message(TerminalText.line("\(interface.name).\(procedure.name) takes \(fields.count) argument\(fields.count == 1 ? "" : "s"), got \(values.count)") + "\n\(usage)")
         }
         for (field, value) in zip(fields, values) {
             guard Self.isValid(value, for: field.kind) else {
-                throw UsageError.message("argument \(field.name) must be \(field.kind.rawValue), got '\(value)'\n\(usage)")
+                throw UsageError.message(TerminalText.line("argument \(field.name) must be \(field.kind.rawValue), got '\(value)'") + "\n\(usage)")
             }
         }
         return values
@@ -113,5 +114,5 @@ func jsonString(_ s: String) -> String {
         default: out.unicodeScalars.append(scalar)
         }
     }
-    return out + "\""
+    return TerminalText.json(out + "\"")
 }

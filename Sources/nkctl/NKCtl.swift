@@ -14,13 +14,21 @@ struct NKCtl: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let failure as CommandFailed {
-            FileHandle.standardError.write(Data("nkctl: \(failure)\n".utf8))
+            FileHandle.standardError.write(Data("nkctl: \(TerminalText.lines(failure.description))\n".utf8))
             Foundation.exit(1)
         } catch let failure as UsageFailure {
-            FileHandle.standardError.write(Data("nkctl: \(failure)\n".utf8))
+            FileHandle.standardError.write(Data("nkctl: \(TerminalText.lines(failure.description))\n".utf8))
             Foundation.exit(2)
         } catch {
-            exit(withError: error)
+            // What ArgumentParser would print, but an error that quotes the kernel or a
+            // service is neutralised first.
+            let code = exitCode(for: error)
+            let message = TerminalText.lines(fullMessage(for: error))
+            if !message.isEmpty {
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                stream.write(Data((message + "\n").utf8))
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 
@@ -53,14 +61,14 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let body = try kernel.connect().admin("status")
-        if json { print(body); return }
+        if json { print(TerminalText.json(body)); return }
         let report = try JSONDecoder().decode(StatusReport.self, from: Data(body.utf8))
         var rows = [["DOMAIN", "ID", "PID", "STATE", "CALLS", "REFUSED", "EXPORTS", "LAST EVENT"]]
         for d in report.domains {
             rows.append([d.name, String(d.id), String(d.pid), d.state, String(d.callsServed), String(d.refusals),
                          d.exports.joined(separator: ","), d.lastEvent])
         }
-        print("image \(report.image), up \(String(format: "%.1f", report.uptimeSeconds)) s")
+        print("image \(TerminalText.line(report.image)), up \(String(format: "%.1f", report.uptimeSeconds)) s")
         printTable(rows)
     }
 }
@@ -72,7 +80,7 @@ struct Bindings: ParsableCommand {
 
     func run() throws {
         let body = try kernel.connect().admin("bindings")
-        if json { print(body); return }
+        if json { print(TerminalText.json(body)); return }
         let bindings = try JSONDecoder().decode([BindingReport].self, from: Data(body.utf8))
         var rows = [["BINDING", "CLIENT", "INTERFACE", "SERVER", "TRANSPORT", "A-STACKS", "IN USE", "CALLS"]]
         for b in bindings {
@@ -101,10 +109,12 @@ struct Call: ParsableCommand {
         guard parts.count == 2 else { throw UsageFailure("expected INTERFACE.PROCEDURE, got '\(target)'") }
         let runtime = try kernel.connect()
         let binding: ClientBinding
-        do { binding = try runtime.importInterface(parts[0], transport: transport) } catch { throw CommandFailed("\(error)") }
+        do { binding = try runtime.importInterface(parts[0], transport: transport) } catch {
+            throw CommandFailed(TerminalText.line("\(error)"))
+        }
         guard let procedure = binding.interface.procedure(named: parts[1]) else {
             let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
-            throw UsageFailure("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)")
+            throw UsageFailure(TerminalText.line("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)"))
         }
         let call = GenericCall(interface: binding.interface, procedure: procedure)
         let values: [String]
@@ -115,14 +125,14 @@ struct Call: ParsableCommand {
                                        write: { (w: inout AStackWriter) throws(CallError) in try call.write(values, to: &w) },
                                        read: { (r: inout AStackReader) throws(CallError) in try call.read(&r) })
         } catch {
-            throw CommandFailed("\(target): \(error)")
+            throw CommandFailed("\(target): \(TerminalText.line("\(error)"))")
         }
         if json {
             print("{" + results.map { "\(jsonString($0.0)): \($0.1.json)" }.joined(separator: ", ") + "}")
         } else if results.isEmpty {
             print("ok")
         } else {
-            for (name, value) in results { print("\(name): \(value.plain)") }
+            for (name, value) in results { print("\(TerminalText.line(name)): \(TerminalText.line(value.plain))") }
         }
     }
 }
@@ -154,6 +164,8 @@ struct Shutdown: ParsableCommand {
 
 func printTable(_ rows: [[String]]) {
     guard let header = rows.first else { return }
+    // Cells come from the kernel and its domains: one line each, nothing a terminal obeys.
+    let rows = rows.map { $0.map(TerminalText.line) }
     let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
     for row in rows {
         let cells = row.enumerated().map { i, cell in

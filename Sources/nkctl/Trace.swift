@@ -31,7 +31,7 @@ struct Trace: ParsableCommand {
         entries = try decode(runtime.admin("trace", argument: "off"))
         let shown = Array(entries.prefix(calls))
         if json {
-            print(String(decoding: try JSONEncoder().encode(shown), as: UTF8.self))
+            print(TerminalText.json(String(decoding: try JSONEncoder().encode(shown), as: UTF8.self)))
             return
         }
         let start = shown.first?.nanoseconds ?? 0

@@ -310,7 +310,7 @@ final class BootImageTests: XCTestCase {
             name = "clock"
             executable = "nk-clock"
             """)?.description,
-            #"bad.toml:5: kernel.requires: expected one of user-namespace, pid-namespace, net-namespace, landlock, seccomp-notify, got "landlok" (did you mean 'landlock'?)"#)
+            #"bad.toml:5: kernel.requires: expected one of user-namespace, pid-namespace, net-namespace, own-root, landlock, seccomp-notify, got "landlok" (did you mean 'landlock'?)"#)
     }
 
     func testBadTransportKind() {

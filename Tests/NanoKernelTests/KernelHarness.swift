@@ -12,6 +12,10 @@ final class KernelHarness {
     let directory: String
     let socketPath: String
     private(set) var bootOutput = ""
+    /// The kernel booted in the foreground (`nkctl boot` without --detach), our child.
+    private(set) var foregroundPid: pid_t?
+    /// How that foreground kernel exited (its exit status), once it has.
+    private(set) var foregroundExit: Int32?
 
     /// The build directory holding nkctl, the services and this test bundle.
     static let buildDirectory: String = {
@@ -39,6 +43,38 @@ final class KernelHarness {
         bootOutput = result.output
         guard result.status == 0 else {
             XCTFail("boot failed (\(result.status)): \(result.output)\n\(log)", file: file, line: line)
+            throw CallError.kernelGone
+        }
+    }
+
+    /// Boot in the foreground, as an operator at a terminal does: `nkctl boot` with `input`
+    /// as its fd 0 and its output in a file; returns once every service answers as ready.
+    func bootForeground(image: String, input: Int32, file: StaticString = #filePath, line: UInt = #line) throws {
+        let outputPath = directory + "/foreground.out"  // `log` reads it
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let arguments = [Self.nkctl, "boot", "--image", image, "--socket", socketPath]
+        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &pointers, environ)
+        guard spawned == 0 else { throw ControlError("cannot run nkctl boot: \(String(cString: strerror(spawned)))") }
+        foregroundPid = pid
+        let ready = Self.waitUntil(seconds: 40) {
+            guard let status = try? self.status() else { return false }
+            return status.domains.filter { $0.kind == "service" }.allSatisfy { $0.state == "ready" }
+        }
+        bootOutput = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard ready else {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            foregroundPid = nil
+            XCTFail("foreground boot did not come up: \(bootOutput)", file: file, line: line)
             throw CallError.kernelGone
         }
     }
@@ -92,7 +128,11 @@ final class KernelHarness {
         return d
     }
 
-    var log: String { (try? String(contentsOfFile: socketPath + ".log", encoding: .utf8)) ?? "" }
+    /// The kernel's log: the detached kernel's log file, or the foreground kernel's output.
+    var log: String {
+        let path = foregroundPid == nil ? socketPath + ".log" : directory + "/foreground.out"
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
 
     /// Shut the kernel down and check nothing is left behind.
     func shutdown(file: StaticString = #filePath, line: UInt = #line) {
@@ -101,6 +141,13 @@ final class KernelHarness {
         _ = try? Self.run([Self.nkctl, "shutdown", "--socket", socketPath], timeout: 20)
         let gone = Self.waitUntil(seconds: 10) { (pids + [kernelPid].compactMap { $0 }).allSatisfy(Self.hasExited) }
         if !gone { XCTFail("processes left behind after shutdown: \(pids) kernel \(kernelPid ?? 0)\n\(log)", file: file, line: line) }
+        if let pid = foregroundPid {
+            var status: Int32 = 0
+            if Self.waitUntil(seconds: 10, { waitpid(pid, &status, WNOHANG) == pid }) {
+                foregroundExit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            foregroundPid = nil
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -114,6 +161,7 @@ final class KernelHarness {
 
     /// The kernel's pid, from the line `nkctl boot --detach` printed.
     func kernelProcess() -> Int32? {
+        if let foregroundPid { return foregroundPid }
         guard let range = bootOutput.range(of: "kernel pid ") else { return nil }
         return Int32(bootOutput[range.upperBound...].prefix { $0.isNumber })
     }

@@ -32,6 +32,8 @@ typedef struct nk_host_support {
     int landlock_abi;        // 0 = no Landlock, else the ABI version
     int seccomp_notify;      // 1 if SECCOMP_RET_USER_NOTIF + NEW_LISTENER work
     int landlock_scoped;     // 1 if LANDLOCK_SCOPE_SIGNAL / ABSTRACT_UNIX_SOCKET exist (ABI >= 6)
+    int own_root;            // 1 if a child can have its own root and /proc (mount and pid
+                             // namespaces, and the tmpfs and proc mounts work here)
 } nk_host_support;
 
 int nk_probe_host(nk_host_support *out);  // always returns 0
@@ -59,9 +61,13 @@ typedef struct nk_spawn_spec {
     char *const *argv;               // NULL-terminated
     char *const *envp;               // NULL-terminated
     const int *keep_fds;             // fds the child keeps: dup'd to 3, 4, ... in this order
-    int keep_fd_count;               // everything else but 0, 1, 2 is closed
+    int keep_fd_count;               // everything else is closed; fd 0 is /dev/null
     int capture_output;              // non-zero: output_fd becomes the child's fds 1 and 2
-    int output_fd;                   // (the kernel reads it, so a domain cannot forge its log)
+    int output_fd;                   // (the kernel reads it, so a domain cannot forge its log);
+                                     // zero: fds 1 and 2 are /dev/null too
+    int own_root;                    // non-zero: an empty root with only the executable, the
+                                     // grants and its own /proc (needs NK_NS_MOUNT and
+                                     // NK_NS_PID; nk_host_support.own_root says if it works)
     uint32_t namespaces;             // NK_NS_* the child is created in (clone3 flags)
     uint64_t limit_address_space;    // bytes; 0 = leave as is (limits only ever lower)
     uint64_t limit_open_files;       // 0 = leave as is
@@ -73,6 +79,8 @@ typedef struct nk_spawn_spec {
 } nk_spawn_spec;
 
 enum { NK_MAX_KEEP_FDS = 64 };
+// read_only_count + read_write_count at most (each is a mount in the domain's own root).
+enum { NK_MAX_GRANTS = 64 };
 
 typedef struct nk_spawned {
     pid_t pid;

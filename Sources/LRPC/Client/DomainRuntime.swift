@@ -38,7 +38,9 @@ public final class DomainRuntime: @unchecked Sendable {
     /// Join a running kernel through its control socket (nkctl, tests).
     public static func connect(socketPath: String, name: String,
                                joinTimeoutSeconds: Double = DomainRuntime.joinTimeoutSeconds) throws -> DomainRuntime {
-        try DomainRuntime(channel: ControlChannel.connect(path: socketPath), name: name, joinTimeoutSeconds: joinTimeoutSeconds)
+        let channel = try ControlChannel.connect(path: socketPath)
+        try channel.checkPeerIsTrustedKernel(socketPath)
+        return try DomainRuntime(channel: channel, name: name, joinTimeoutSeconds: joinTimeoutSeconds)
     }
 
     init(channel: ControlChannel, name: String, joinTimeoutSeconds: Double = DomainRuntime.joinTimeoutSeconds) throws {

@@ -33,6 +33,18 @@ public final class ControlChannel: @unchecked Sendable {
         ControlChannel(fd: try UnixSocket.make(path: path, operation: "connect") { Glibc.connect($0, $1, $2) })
     }
 
+    /// An operator client talks only to a kernel run by its own user or by root: anyone
+    /// else listening on the path (another user who made the folder first) could answer as
+    /// a fake kernel. Checked before a byte is sent (SO_PEERCRED of the listener).
+    public func checkPeerIsTrustedKernel(_ path: String) throws {
+        var uid: uid_t = 0
+        var pid: pid_t = 0
+        guard nk_peer_credentials(fd.rawValue, &uid, &pid) == 0 else { throw SystemError("SO_PEERCRED on \(path)") }
+        guard uid == getuid() || uid == 0 else {
+            throw ControlError("the process listening on \(path) (pid \(pid)) runs as uid \(uid), neither you (uid \(getuid())) nor root: not your kernel, refusing to talk to it")
+        }
+    }
+
     public func send(_ message: ControlMessage, descriptors: [FileDescriptor] = []) throws {
         guard try send(encoded: message.encoded(), descriptors: descriptors, expected: message.descriptorCount) else {
             throw SystemError("send control message", .resourceTemporarilyUnavailable)

@@ -23,8 +23,9 @@ public struct AStackWriter {
     @inlinable
     mutating func reserve(_ size: Int, alignment: Int, field: String) throws(CallError) -> Int {
         let start = align(offset, alignment)
-        guard start + size <= buffer.count else {
-            throw .fieldTooLarge(field: field, size: start + size, limit: buffer.count)
+        // Subtracted, not added: a size from a hostile layout may be near Int.max.
+        guard size >= 0, size <= buffer.count - start else {
+            throw .fieldTooLarge(field: field, size: size > Int.max - start ? Int.max : start + size, limit: buffer.count)
         }
         position = start + size
         return start
@@ -69,7 +70,7 @@ public struct AStackReader {
     @inlinable
     mutating func take(_ size: Int, alignment: Int, field: String) throws(CallError) -> Int {
         let start = align(offset, alignment)
-        guard start + size <= buffer.count else {
+        guard size >= 0, size <= buffer.count - start else {
             throw .malformed("\(field) runs past the \(buffer.count) bytes supplied")
         }
         position = start + size

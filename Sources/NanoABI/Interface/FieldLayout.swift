@@ -25,6 +25,10 @@ public enum FieldKind: String, Sendable, Equatable {
 }
 
 public struct Field: Sendable, Equatable {
+    /// The largest bytes/text field: no A-stack is larger (ControlDecoder refuses more).
+    /// A layout read from a peer is bounded by it, so its size cannot overflow.
+    public static let maximumCapacity = 1 << 20
+
     public let name: String
     public let kind: FieldKind
     /// Maximum byte count of a bytes/text field; 0 for scalars.
@@ -57,7 +61,7 @@ public struct Field: Sendable, Equatable {
         var capacity = 0
         if let open = kindText.firstIndex(of: "["), kindText.last == "]" {
             guard let c = Int(kindText[kindText.index(after: open)..<kindText.index(before: kindText.endIndex)]),
-                  c > 0 else { return nil }
+                  c > 0, c <= Field.maximumCapacity else { return nil }
             capacity = c
             kindText = kindText[..<open]
         }
@@ -68,6 +72,9 @@ public struct Field: Sendable, Equatable {
 }
 
 public struct FieldLayout: Sendable, Equatable {
+    /// The most fields a layout read from a peer may have.
+    public static let maximumFields = 64
+
     public let fields: [Field]
 
     public init(_ fields: [Field]) { self.fields = fields }
@@ -88,7 +95,9 @@ public struct FieldLayout: Sendable, Equatable {
     public init?(signature: String) {
         if signature.isEmpty { self.init([]); return }
         var fields: [Field] = []
-        for part in signature.split(separator: ",") {
+        let parts = signature.split(separator: ",")
+        guard parts.count <= Self.maximumFields else { return nil }
+        for part in parts {
             guard let f = Field(signature: part) else { return nil }
             fields.append(f)
         }

@@ -34,6 +34,9 @@ final class DomainLauncher {
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
         }
+        if !host.ownRoot {
+            log.warning("kernel: domains cannot have their own root and /proc here (mount and pid namespaces, tmpfs and proc mounts); they see the host's paths (stat, not open) and its processes")
+        }
         let demanded = image.requires.filter(missing.contains)
         if !demanded.isEmpty {
             throw ControlError("\(image.path): the image requires \(demanded.map(\.rawValue).joined(separator: ", ")), which this host lacks")
@@ -45,6 +48,7 @@ final class DomainLauncher {
         if !host.namespaces.contains(.user) { missing.append(.userNamespace) }
         if !host.namespaces.contains(.pid) { missing.append(.pidNamespace) }
         if !host.namespaces.contains(.net) { missing.append(.netNamespace) }
+        if !host.ownRoot { missing.append(.ownRoot) }
         if host.landlockABI <= 0 { missing.append(.landlock) }
         if !host.seccompNotify { missing.append(.seccompNotify) }
         return missing
@@ -88,6 +92,7 @@ final class DomainLauncher {
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
+        request.ownRoot = host.ownRoot
         request.addressSpaceLimit = UInt64(entry.sandbox.memoryLimitMiB) << 20
         request.openFilesLimit = UInt64(entry.sandbox.openFilesLimit)
         request.processesLimit = UInt64(entry.sandbox.processesLimit)
@@ -116,6 +121,7 @@ final class DomainLauncher {
             "landlock": request.landlock ? "ABI \(host.landlockABI)\(host.landlockScoped ? " (signals and abstract sockets scoped)" : "")" : "unavailable",
             "limits": "address space \(entry.sandbox.memoryLimitMiB) MiB, \(entry.sandbox.openFilesLimit) files, \(entry.sandbox.processesLimit) processes",
             "read_only": request.readOnlyPaths.joined(separator: ","),
+            "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)" : "host's",
         ]
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }

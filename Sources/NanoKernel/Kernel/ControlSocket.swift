@@ -10,7 +10,7 @@ final class ControlSocket {
     let path: String
 
     init(path: String) throws {
-        try Self.prepareDirectory(of: path)
+        do { try RuntimeFolder.prepare(forSocket: path) } catch { throw ControlError("\(error)") }
         if Self.isLive(path) { throw ControlError("a kernel is already running on \(path)") }
         unlink(path)
         fd = try UnixSocket.make(path: path, operation: "listen on") { s, address, length in
@@ -37,13 +37,6 @@ final class ControlSocket {
             return nil
         }
         return ControlChannel(fd: FileDescriptor(rawValue: c))
-    }
-
-    /// The runtime directory is private to the user: 0700.
-    private static func prepareDirectory(of path: String) throws {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
-        let directory = String(path[..<slash])
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir \(directory)") }
     }
 
     /// Is some process accepting connections on `path` right now?

@@ -25,6 +25,8 @@ struct HostSupport: Sendable, Equatable {
     var landlockScoped: Bool
     /// Refused syscalls can be reported (seccomp user notification), not only killed.
     var seccompNotify: Bool
+    /// A domain can have its own root and /proc (tried for real: a container may deny it).
+    var ownRoot: Bool
 
     /// The probe's answer, computed on first use (it clones a few throwaway children).
     static let current = HostSupport(probing: ())
@@ -36,5 +38,6 @@ struct HostSupport: Sendable, Equatable {
         landlockABI = Int(raw.landlock_abi)
         landlockScoped = raw.landlock_scoped != 0
         seccompNotify = raw.seccomp_notify != 0
+        ownRoot = raw.own_root != 0
     }
 }

@@ -13,11 +13,14 @@ struct SpawnRequest {
     /// "KEY=value" entries; nothing is inherited from the kernel's environment.
     var environment: [String] = []
     /// The domain's fds 3, 4, ... in this order (each below 1000). Everything else the
-    /// kernel holds is closed in the child; 0, 1 and 2 are inherited as they are.
+    /// kernel holds is closed in the child; fd 0 is /dev/null.
     var keepFDs: [Int32] = []
-    /// Becomes the domain's stdout and stderr (nil: inherit the kernel's).
+    /// Becomes the domain's stdout and stderr (nil: /dev/null).
     var outputFD: Int32?
     var namespaces: Namespaces = []
+    /// An empty root with only the executable, the grants and its own /proc (needs
+    /// `.mount` in `namespaces`).
+    var ownRoot = false
     /// 0 leaves a limit as it is. A limit is never raised above the current hard limit.
     var addressSpaceLimit: UInt64 = 0
     var openFilesLimit: UInt64 = 0
@@ -68,6 +71,7 @@ struct SpawnedDomain: Sendable {
                 spec.capture_output = request.outputFD == nil ? 0 : 1
                 spec.output_fd = request.outputFD ?? -1
                 spec.namespaces = request.namespaces.rawValue
+                spec.own_root = request.ownRoot ? 1 : 0
                 spec.limit_address_space = request.addressSpaceLimit
                 spec.limit_open_files = request.openFilesLimit
                 spec.limit_processes = request.processesLimit

@@ -48,7 +48,7 @@ final class Attacker: @unchecked Sendable {
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
         case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding",
-             "refuse-others-bindings":
+             "refuse-others-bindings", "export-huge-layout":
             return controlAttack(order)
         case "import-and-leave", "import-flood", "hostile-strings", "refused-import-flood":
             return kernelIntegrityAttack(order)
@@ -105,6 +105,14 @@ final class Attacker: @unchecked Sendable {
             case "refuse-others-bindings":
                 // Refuse, in the name of their servers, every binding the kernel may be offering.
                 for index in 0..<UInt32(256) { try channel.send(.bindRefused(binding: index, reason: "hijacked")) }
+            case "export-huge-layout":
+                // A procedure list whose field capacity would overflow whoever sizes it
+                // (the kernel, or nkctl when it imports the interface).
+                // Its name carries escape sequences, for whoever shows the refusal.
+                let huge = ProcedureDescriptor(
+                    id: 9, name: "huge\u{1b}]0;owned\u{07}\u{9b}2J", astackSize: 64, simultaneousCalls: 1,
+                    arguments: FieldLayout([Field("x", .text, capacity: Int.max)]), results: .empty)
+                try channel.send(.export(InterfaceDescriptor(name: HostileInterface.name, procedures: [huge])))
             default:  // accept-unoffered-binding: claim the binding index the test names
                 try channel.send(.bindAccepted(binding: UInt32(truncatingIfNeeded: order.target)))
             }
@@ -201,7 +209,16 @@ let attacker = Attacker()
 // `nk-hostile NAME` serves the same procedures under another interface name (the resource
 // test runs many of them side by side).
 let service = Service(interface: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : HostileInterface.name)
-service.handle(HostileInterface.attack) { order, _ in attacker.run(order) }
+/// What a hostile result or error would do to an operator's terminal printed raw: set the
+/// window title, clear the screen, forge a line of nkctl's own (C0, C1 CSI, bidi override).
+let terminalEscapes = "\u{1b}]0;owned\u{07}\u{1b}[2J\u{9b}31m\u{202e}\nnkctl: kernel stopped"
+service.handle(HostileInterface.attack) { order, _ in
+    switch order.name {
+    case "terminal-escapes": return AttackOutcome(errno: 0, detail: terminalEscapes)
+    case "terminal-escapes-error": throw ProcedureFailure(terminalEscapes)
+    default: return attacker.run(order)
+    }
+}
 service.handle(HostileInterface.ping) { _, _ in Int64(getpid()) }
 attacker.ownSlots = UInt32(service.interface.astackGeometry.slotCount)
 ServiceMain.run(service) { runtime in
