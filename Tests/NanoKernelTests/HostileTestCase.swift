@@ -24,6 +24,8 @@ class HostileTestCase: XCTestCase {
     var grantDirectory: String { kernel.directory + "/bench-data" }
 
     static let siblings = ["name", "clock", "bench"]
+    /// Extra image text (a [quotas] table, say).
+    var imageExtra: String { "" }
     /// The size of the hostile's A-stack memfd for its clock binding.
     let clockAStackBytes = InterfaceDescriptor(name: ClockInterface.name, procedures: ClockInterface.all).astackGeometry.regionSize
 
@@ -51,6 +53,8 @@ class HostileTestCase: XCTestCase {
 
             [operator]
             imports = ["name", "clock", "bench", "hostile"]
+
+            \(imageExtra)
 
             \(KernelHarness.coreServices(benchExtra: """
                 [service.sandbox]
