@@ -93,12 +93,12 @@ public struct BootImage: Sendable, Equatable {
     public var requires: [SandboxMechanism]
     /// What one domain may cause the kernel to hold ([quotas]).
     public var quotas: Quotas
-    /// Default call deadline per interface in milliseconds ([deadlines]); absent: CallDeadline.defaultMilliseconds.
+    /// Default call deadline per interface in milliseconds ([deadlines]); absent: DefaultCallDeadline.defaultMilliseconds.
     public var callDeadlines: [String: Int] = [:]
 
     /// The deadline a client gets with its binding to `interface`.
     public func callDeadlineMilliseconds(for interface: String) -> Int {
-        callDeadlines[interface] ?? CallDeadline.defaultMilliseconds
+        callDeadlines[interface] ?? DefaultCallDeadline.defaultMilliseconds
     }
 
     public init(path: String, name: String, services: [ServiceEntry],

@@ -135,7 +135,7 @@ struct BootImageDecoder {
         var choices: [(interface: Located<String>, milliseconds: Int)] = []
         for interface in deadlines.table.keys {
             let value = deadlines.table[interface]!
-            let milliseconds = try deadlines.integer(value, interface, in: CallDeadline.range)
+            let milliseconds = try deadlines.integer(value, interface, in: DefaultCallDeadline.range)
             choices.append((Located(value: interface, line: value.line), milliseconds))
         }
         return choices

@@ -25,7 +25,7 @@ public struct SupervisionSettings: Sendable, Equatable {
 }
 
 /// What a call may wait for its return when the caller sets no deadline of its own.
-public enum CallDeadline {
+public enum DefaultCallDeadline {
     public static let defaultMilliseconds = 10_000
     static let range = 1...3_600_000
 }

@@ -12,7 +12,11 @@ public enum ServiceMain {
             let runtime = try DomainRuntime.spawnedByKernel(name: name)
             try runtime.export(service)
             if registersWithNameService {
-                try register(service, with: runtime)
+                // A name service that is down or failed does not take this one down with
+                // it: the import waits (bounded), and a restarted name service asks again.
+                do { try register(service, with: runtime) } catch {
+                    logError("\(name): not registered with the name service yet: \(error)")
+                }
                 runtime.onRegisterAgain = {
                     do { try register(service, with: runtime) } catch { logError("\(name): cannot register again: \(error)") }
                 }
@@ -26,10 +30,13 @@ public enum ServiceMain {
         }
     }
 
+    /// How long a starting service waits for the name service to come back.
+    static let registrationWaitSeconds: Double = 30
+
     /// Binding steps 1-2: the clerk's registry learns the interface (the binding to the
     /// name service is released when this returns).
     private static func register(_ service: Service, with runtime: DomainRuntime) throws {
-        let names = try runtime.importInterface(NameInterface.name)
+        let names = try runtime.importInterface(NameInterface.name, timeoutSeconds: registrationWaitSeconds)
         _ = try names.call(NameInterface.register, InterfaceName(service.interface.name))
     }
 }

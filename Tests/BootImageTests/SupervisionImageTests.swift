@@ -41,7 +41,7 @@ final class SupervisionImageTests: XCTestCase {
         XCTAssertEqual(s.hangLimitMilliseconds, 1500)
         XCTAssertEqual(image.callDeadlines, ["clock": 250])
         XCTAssertEqual(image.callDeadlineMilliseconds(for: "clock"), 250)
-        XCTAssertEqual(image.callDeadlineMilliseconds(for: "name"), CallDeadline.defaultMilliseconds)
+        XCTAssertEqual(image.callDeadlineMilliseconds(for: "name"), DefaultCallDeadline.defaultMilliseconds)
     }
 
     func testDefaults() throws {
