@@ -14,8 +14,9 @@ struct CallCounts: Codable, Sendable {
     /// Errors whose text would not help a person (a raw Swift description), with samples.
     var unclearErrors = 0
     var unclearSamples: [String] = []
-    /// Wrong answers (bench.add that did not add up).
+    /// Wrong answers (bench.add that did not add up), with samples.
     var wrongResults = 0
+    var wrongSamples: [String] = []
     var hung = 0
 
     mutating func add(_ other: CallCounts) {
@@ -25,6 +26,7 @@ struct CallCounts: Codable, Sendable {
         unclearErrors += other.unclearErrors
         unclearSamples += other.unclearSamples.prefix(max(0, 5 - unclearSamples.count))
         wrongResults += other.wrongResults
+        wrongSamples += other.wrongSamples.prefix(max(0, 5 - wrongSamples.count))
         hung += other.hung
     }
 
@@ -78,12 +80,22 @@ final class CallLoad: @unchecked Sendable {
         while !lock.withLock({ stopping }) {
             lock.withLock { inFlightSince[i] = monotonicNanoseconds(); countedHung[i] = false }
             let outcome: Result<Bool, Error>
+            var wrong = ""
             let a = Int32.random(in: -1000...1000, using: &generator), b = Int32.random(in: -1000...1000, using: &generator)
             do {
                 switch Int.random(in: 0..<4, using: &generator) {
-                case 0: outcome = .success(try clock.call(ClockInterface.now, Empty(), timeoutSeconds: Self.deadlineSeconds).seconds > 0)
-                case 1: outcome = .success(try names.call(NameInterface.list, Empty(), timeoutSeconds: Self.deadlineSeconds).names.contains("name"))
-                case 2: outcome = .success(try bench.call(BenchInterface.add, AddArguments(a, b), timeoutSeconds: Self.deadlineSeconds) == a &+ b)
+                case 0:
+                    let now = try clock.call(ClockInterface.now, Empty(), timeoutSeconds: Self.deadlineSeconds)
+                    wrong = "clock.now \(now)"
+                    outcome = .success(now.seconds > 0)
+                case 1:
+                    let list = try names.call(NameInterface.list, Empty(), timeoutSeconds: Self.deadlineSeconds).names
+                    wrong = "name.list \(list)"
+                    outcome = .success(list.contains("name"))
+                case 2:
+                    let sum = try bench.call(BenchInterface.add, AddArguments(a, b), timeoutSeconds: Self.deadlineSeconds)
+                    wrong = "bench.add(\(a), \(b)) = \(sum)"
+                    outcome = .success(sum == a &+ b)
                 default:
                     _ = try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: Self.deadlineSeconds)
                     outcome = .success(true)
@@ -96,7 +108,9 @@ final class CallLoad: @unchecked Sendable {
                 counts.calls += 1
                 switch outcome {
                 case .success(true): counts.results += 1
-                case .success(false): counts.wrongResults += 1
+                case .success(false):
+                    counts.wrongResults += 1
+                    if counts.wrongSamples.count < 5 { counts.wrongSamples.append(wrong) }
                 case .failure(let error): classify(error)
                 }
             }
@@ -152,10 +166,14 @@ func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
+/// Set by SIGUSR1: the campaign is over, finish the calls in flight and report.
+nonisolated(unsafe) var clientShouldStop: sig_atomic_t = 0
+
 /// A client process: its own domain, its own threads; prints its counts every 200 ms
 /// (a killed client's last line still counts).
 enum ClientProcess {
     static func run(socketPath: String, seconds: Double, threads: Int) -> Never {
+        signal(SIGUSR1) { _ in clientShouldStop = 1 }
         guard let runtime = try? DomainRuntime.connect(socketPath: socketPath, name: "campaign-client") else {
             print("client: cannot connect")
             exit(1)
@@ -167,7 +185,7 @@ enum ClientProcess {
         func report() {
             if let data = try? encoder.encode(load.snapshot) { print("counts " + String(decoding: data, as: UTF8.self)) }
         }
-        while monotonicNanoseconds() < end {
+        while monotonicNanoseconds() < end && clientShouldStop == 0 {
             usleep(200_000)
             report()
         }

@@ -67,6 +67,7 @@ final class Campaign: @unchecked Sendable {
         name = "name"
         executable = "nk-name"
         provides = ["name"]
+        registry = true
         [service.supervision]
         backoff_ms = 20
         backoff_cap_ms = 500
@@ -228,7 +229,9 @@ final class Campaign: @unchecked Sendable {
     }
 
     private func stopClients() {
-        for client in lock.withLock({ clients }) { client.wait(seconds: 20) }
+        let running = lock.withLock { clients }
+        for client in running { kill(client.pid, SIGUSR1) }
+        for client in running { client.wait(seconds: CallLoad.hungAfterSeconds + 5) }
     }
 
     // MARK: report
@@ -276,7 +279,7 @@ final class Campaign: @unchecked Sendable {
         if !s.servicesLostForGood.isEmpty { f.append("services lost for good: \(s.servicesLostForGood)") }
         if s.registryBrokenAfterNameRestart > 0 { f.append("name registry incomplete after \(s.registryBrokenAfterNameRestart) name restarts") }
         if s.calls.unclearErrors > 0 { f.append("\(s.calls.unclearErrors) unclear errors, e.g. \(s.calls.unclearSamples.first ?? "")") }
-        if s.calls.wrongResults > 0 { f.append("\(s.calls.wrongResults) wrong results") }
+        if s.calls.wrongResults > 0 { f.append("\(s.calls.wrongResults) wrong results, e.g. \(s.calls.wrongSamples)") }
         if s.calls.results == 0 { f.append("no call was answered") }
         if !s.processesLeftAfterKernelKill.isEmpty { f.append("processes left after the kernel was killed: \(s.processesLeftAfterKernelKill)") }
         // Back to baseline: a small slack for a descriptor or thread still closing.

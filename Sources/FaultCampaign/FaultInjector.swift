@@ -28,7 +28,8 @@ final class FaultInjector: @unchecked Sendable {
     }
 
     func run(until end: UInt64) {
-        let kinds = ["sigkill", "sigkill", "stop-cont", "crash", "crash-loop", "overload", "hang", "stop-start", "restart", "kill-client"]
+        let kinds = ["sigkill", "sigkill", "sigkill", "stop-cont", "stop-cont", "crash", "crash", "crash-loop", "overload",
+                     "hang", "hang", "stop-start", "restart", "kill-client", "kill-client"]
         while monotonicNanoseconds() < end {
             usleep(UInt32(Int.random(in: 150_000...500_000, using: &generator)))
             guard campaign.kernelAlive else {

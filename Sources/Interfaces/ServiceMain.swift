@@ -5,11 +5,15 @@ import Glibc
 import LRPC
 
 public enum ServiceMain {
+    /// `beforeExport` runs before any client can bind (the name service records itself
+    /// there, so no caller ever sees its registry without it); `beforeReady` after.
     public static func run(_ service: Service, registersWithNameService: Bool = true,
+                           beforeExport: (DomainRuntime) throws -> Void = { _ in },
                            beforeReady: (DomainRuntime) throws -> Void = { _ in }) -> Never {
         let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? service.interface.name
         do {
             let runtime = try DomainRuntime.spawnedByKernel(name: name)
+            try beforeExport(runtime)
             try runtime.export(service)
             if registersWithNameService {
                 // A name service that is down or failed does not take this one down with
