@@ -98,3 +98,19 @@ final class RestartSupervisorTests: XCTestCase {
         XCTAssertEqual(s.backoff(failuresInARow: 0), 60_000 * ms)
     }
 }
+
+final class HangWatchTests: XCTestCase {
+    func testACallSeenInFlightPastItsLimitMarksItsServer() {
+        var watch = HangWatch()
+        let call = HangWatch.Call(binding: 1, slot: 0, sequence: 7)
+        let ms: UInt64 = 1_000_000
+        XCTAssertEqual(watch.sample([(call, 100 * ms, 42)], now: 0), [])
+        XCTAssertEqual(watch.sample([(call, 100 * ms, 42)], now: 90 * ms), [])
+        XCTAssertEqual(watch.sample([(call, 100 * ms, 42)], now: 101 * ms), [42])
+        // The next call on the same slot (a new sequence) starts its own clock.
+        let next = HangWatch.Call(binding: 1, slot: 0, sequence: 8)
+        XCTAssertEqual(watch.sample([(next, 100 * ms, 42)], now: 150 * ms), [])
+        XCTAssertEqual(watch.sample([], now: 300 * ms), [])
+        XCTAssertEqual(watch.sample([(next, 100 * ms, 42)], now: 310 * ms), [], "a call that left flight is forgotten")
+    }
+}

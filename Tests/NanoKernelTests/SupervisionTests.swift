@@ -220,6 +220,40 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertFalse(table.output.contains("restarted after"), table.output)
     }
 
+    func testAServerPastItsHangLimitIsRestartedAndItsCallerTold() throws {
+        let image = kernel.writeImage("""
+            [image]
+            name = "hang"
+
+            [operator]
+            imports = ["faulty"]
+
+            \(KernelHarness.coreServices())
+
+            [[service]]
+            name = "faulty"
+            executable = "nk-faulty"
+            provides = ["faulty"]
+            imports = ["name"]
+            [service.supervision]
+            hang_limit_ms = 300
+            """)
+        try kernel.boot(image: image)
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let faulty = ServiceConnection(runtime: runtime, interface: FaultyInterface.name)
+        let pid = try kernel.domain("faulty").pid
+        let start = monotonicNanoseconds()
+        XCTAssertThrowsError(try faulty.call(FaultyInterface.hold, 10_000, timeoutSeconds: 8)) { error in
+            guard case .serverDied = error as? CallError else { return XCTFail("expected serverDied, got \(error)") }
+        }
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        XCTAssertLessThan(elapsed, 3, "the hang limit is 300 ms; the call ended after \(elapsed) s")
+        XCTAssertTrue(waitForReady("faulty", notPid: pid), kernel.log)
+        XCTAssertTrue(try kernel.domain("faulty").lastExit.hasPrefix("hung: a call ran past its hang limit of 300 ms"))
+        XCTAssertNoThrow(try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: 5))
+    }
+
     func testAStoppedServiceDiesWithTheKernel() throws {
         try boot()
         let pids = try kernel.status().domains.filter { $0.kind == "service" }.map(\.pid)

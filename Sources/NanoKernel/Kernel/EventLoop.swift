@@ -47,7 +47,10 @@ extension Kernel {
             bindings.expireOffers()
             cutOffStalledDomains()
             dropSilentConnections()
-            if !shutdownRequested { domains.runTimers() }
+            if !shutdownRequested {
+                domains.runTimers()
+                checkHangs()
+            }
             checkBootProgress()
             if shutdownRequested && finishShutdown() { return }
         }

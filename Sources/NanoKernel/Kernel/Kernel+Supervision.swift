@@ -76,3 +76,25 @@ extension Kernel {
         return .success("restarting \(entry.name) (pid \(domain.pid)); its restart budget is reset")
     }
 }
+
+extension Kernel {
+    /// A server whose image sets `hang_limit_ms` and holds a call longer is killed; its
+    /// restart policy brings it back and the caller's call fails as for any death.
+    func checkHangs(now: UInt64 = monotonicNanoseconds()) {
+        var inFlight: [(call: HangWatch.Call, limitNanoseconds: UInt64, server: UInt32)] = []
+        for binding in bindings.live.values where binding.records != nil {
+            guard let limit = binding.server.entry?.supervision.hangLimitMilliseconds, binding.server.isAlive else { continue }
+            for slot in 0..<binding.geometry.slotCount where binding.slotInUse(slot) {
+                let call = HangWatch.Call(binding: binding.bindingObject.index, slot: slot, sequence: binding.linkages[slot].issued)
+                inFlight.append((call, UInt64(limit) * 1_000_000, binding.server.id))
+            }
+        }
+        for id in hangWatch.sample(inFlight, now: now) {
+            guard let server = domains[id], server.pidfd != nil, server.lastEvent.isEmpty else { continue }
+            let limit = server.entry?.supervision.hangLimitMilliseconds ?? 0
+            server.lastEvent = "hung: a call ran past its hang limit of \(limit) ms"
+            log.warning("kernel: \(server.name) \(server.lastEvent); killing it")
+            domains.kill(server)
+        }
+    }
+}

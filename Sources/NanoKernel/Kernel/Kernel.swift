@@ -23,6 +23,8 @@ public final class Kernel: @unchecked Sendable {
     /// Refused connections are logged at this rate; the rest are counted.
     var connectionLog = LogRateLimit(perSecond: 5)
     var shutdownRequested = false
+    /// Calls in flight on servers with a hang limit (Supervision/HangWatch).
+    var hangWatch = HangWatch()
     var shutdownDeadline: UInt64?
     let bootStarted = monotonicNanoseconds()
     var bootFinished = false
