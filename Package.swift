@@ -66,6 +66,15 @@ let package = Package(
         service("nk-name", folder: "name"),
         service("nk-clock", folder: "clock"),
         service("nk-bench", folder: "bench"),
+        // Test-only: crashes or hangs on request (fault campaign, supervision tests).
+        service("nk-faulty", folder: "faulty"),
+        // Injects faults into a running kernel while clients call it: scripts/fault-campaign.
+        .executableTarget(
+            name: "nk-fault-campaign",
+            dependencies: ["LRPC", "Interfaces", "NanoAdmin"],
+            path: "Sources/FaultCampaign",
+            // Plain threads sharing locked state, as the tests do.
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         // Test-only: attacks the sandbox from inside a domain (attack code in CHostile).
         .target(name: "CHostile", path: "Sources/CHostile"),
         .executableTarget(

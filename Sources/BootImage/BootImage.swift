@@ -65,6 +65,8 @@ public struct ServiceEntry: Sendable, Equatable {
     /// other service to register again. The image says which service it is; the kernel
     /// knows no service by its name.
     public var isRegistry = false
+    /// Back-off, restart budget and hang limit ([service.supervision]).
+    public var supervision = SupervisionSettings()
     public var sandbox = SandboxGrant()
     /// Line of the [[service]] header, for messages.
     public var line: Int = 0
@@ -91,10 +93,17 @@ public struct BootImage: Sendable, Equatable {
     public var requires: [SandboxMechanism]
     /// What one domain may cause the kernel to hold ([quotas]).
     public var quotas: Quotas
+    /// Default call deadline per interface in milliseconds ([deadlines]); absent: DefaultCallDeadline.defaultMilliseconds.
+    public var callDeadlines: [String: Int] = [:]
+
+    /// The deadline a client gets with its binding to `interface`.
+    public func callDeadlineMilliseconds(for interface: String) -> Int {
+        callDeadlines[interface] ?? DefaultCallDeadline.defaultMilliseconds
+    }
 
     public init(path: String, name: String, services: [ServiceEntry],
                 operatorImports: [String], transports: [String: TransportKind] = [:],
-                requires: [SandboxMechanism] = [], quotas: Quotas = Quotas()) {
+                requires: [SandboxMechanism] = [], quotas: Quotas = Quotas(), callDeadlines: [String: Int] = [:]) {
         self.path = path
         self.name = name
         self.services = services
@@ -102,5 +111,6 @@ public struct BootImage: Sendable, Equatable {
         self.transports = transports
         self.requires = requires
         self.quotas = quotas
+        self.callDeadlines = callDeadlines
     }
 }

@@ -1,8 +1,8 @@
 // BootImageDecoder: the top level of an image file — which tables it has, and what
-// [image], [operator], [[service]], [transports], [kernel] and [quotas] hold.
+// [image], [operator], [[service]], [transports], [deadlines], [kernel] and [quotas] hold.
 
 struct BootImageDecoder {
-    static let tables = ["image", "operator", "service", "transports", "kernel", "quotas"]
+    static let tables = ["image", "operator", "service", "transports", "deadlines", "kernel", "quotas"]
     static let transportKinds = TransportKind.allCases
 
     let path: String
@@ -19,13 +19,16 @@ struct BootImageDecoder {
         let transports = try decodeTransports()
         let requires = try decodeRequires()
         let quotas = try decodeQuotas()
+        let deadlines = try decodeDeadlines()
         try ImageReferenceCheck(path: path, services: services)
-            .check(operatorImports: operatorImports, transports: transports.map(\.interface))
+            .check(operatorImports: operatorImports, transports: transports.map(\.interface),
+                   deadlines: deadlines.map(\.interface))
         return BootImage(
             path: path, name: name, services: services.map(\.entry),
             operatorImports: operatorImports.map(\.value),
             transports: Dictionary(uniqueKeysWithValues: transports.map { ($0.interface.value, $0.kind) }),
-            requires: requires, quotas: quotas)
+            requires: requires, quotas: quotas,
+            callDeadlines: Dictionary(uniqueKeysWithValues: deadlines.map { ($0.interface.value, $0.milliseconds) }))
     }
 
     private func failure(line: Int, field: String, _ message: String) -> ImageError {
@@ -122,6 +125,18 @@ struct BootImageDecoder {
             let value = transports.table[interface]!
             let kind = try transports.choice(value, interface, among: Self.transportKinds)
             choices.append((Located(value: interface, line: value.line), kind))
+        }
+        return choices
+    }
+
+    /// [deadlines]: interface name = default call deadline in milliseconds.
+    private func decodeDeadlines() throws(ImageError) -> [(interface: Located<String>, milliseconds: Int)] {
+        guard let deadlines = try section("deadlines") else { return [] }
+        var choices: [(interface: Located<String>, milliseconds: Int)] = []
+        for interface in deadlines.table.keys {
+            let value = deadlines.table[interface]!
+            let milliseconds = try deadlines.integer(value, interface, in: DefaultCallDeadline.range)
+            choices.append((Located(value: interface, line: value.line), milliseconds))
         }
         return choices
     }

@@ -9,7 +9,8 @@ struct ImageReferenceCheck {
     /// Who provides an interface, and where it says so.
     private typealias Provider = (service: String, line: Int)
 
-    func check(operatorImports: [Located<String>], transports: [Located<String>]) throws(ImageError) {
+    func check(operatorImports: [Located<String>], transports: [Located<String>],
+               deadlines: [Located<String>] = []) throws(ImageError) {
         try checkUniqueNames()
         let providers = try providersByInterface()
         for service in services {
@@ -20,6 +21,9 @@ struct ImageReferenceCheck {
         }
         for interface in transports {
             try checkProvided(interface, field: "transports.\(interface.value)", providers: providers)
+        }
+        for interface in deadlines {
+            try checkProvided(interface, field: "deadlines.\(interface.value)", providers: providers)
         }
     }
 

@@ -86,6 +86,20 @@ struct ImageSection {
         return number
     }
 
+    /// An integer that must lie in `range`: supervision and deadline fields.
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(ImageError) -> Int? {
+        guard let value = table[key] else { return nil }
+        return try integer(value, key, in: range)
+    }
+
+    func integer(_ value: TOMLValue, _ key: String, in range: ClosedRange<Int>) throws(ImageError) -> Int {
+        guard case .integer(let number) = value.kind, range.contains(number) else {
+            throw failure(key, line: value.line,
+                          "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(Self.describe(value))")
+        }
+        return number
+    }
+
     func boolean(_ key: String) throws(ImageError) -> Bool? {
         guard let value = table[key] else { return nil }
         guard case .boolean(let flag) = value.kind else {

@@ -14,7 +14,7 @@ struct DecodedService {
 }
 
 enum ServiceEntryDecoder {
-    static let fields = ["name", "executable", "arguments", "provides", "imports", "restart", "registry", "sandbox"]
+    static let fields = ["name", "executable", "arguments", "provides", "imports", "restart", "registry", "supervision", "sandbox"]
     static let sandboxFields = [
         "extra_syscalls", "read_only", "read_write", "memory_mib", "open_files", "processes", "seccomp",
     ]
@@ -42,6 +42,9 @@ enum ServiceEntryDecoder {
         entry.imports = imports.map(\.value)
         entry.restart = try service.choice("restart", among: restartPolicies) ?? entry.restart
         entry.isRegistry = try service.boolean("registry") ?? false
+        if let supervision = try service.subsection("supervision", label: service.label + ".supervision") {
+            entry.supervision = try SupervisionDecoder.decode(supervision)
+        }
         if let sandbox = try service.subsection("sandbox", label: service.label + ".sandbox") {
             entry.sandbox = try decodeSandbox(sandbox)
         }

@@ -95,6 +95,18 @@ static void become_namespace_root(int channel) {
         nk_child_fail(channel, NK_STEP_IDENTITY, 2, errno);
 }
 
+// Changing the effective ids clears the parent-death signal (commit_creds), and a
+// domain that outlives the kernel is an orphan nobody supervises: a stopped one would
+// not even notice its channel closing. Arm it again, then make sure the kernel did not
+// die in between: its end of the channel is still open only while it lives.
+static void rearm_parent_death_signal(int channel) {
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        nk_child_fail(channel, NK_STEP_PDEATHSIG, 1, errno);
+    char byte;
+    if (syscall(SYS_recvfrom, channel, &byte, 1, MSG_PEEK | MSG_DONTWAIT, NULL, NULL) == 0)
+        nk_child_fail(channel, NK_STEP_PDEATHSIG, 2, EPIPE);
+}
+
 // Moves fd to the fixed number `to` with O_CLOEXEC; returns `to`.
 static int move_fd(int fd, int to, int channel) {
     if (fd != to) {
@@ -219,8 +231,10 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
     wait_for_go(channel);
     if (syscall(SYS_setsid) < 0)
         nk_child_fail(channel, NK_STEP_SETSID, 0, errno);
-    if (spec->namespaces & NK_NS_USER)
+    if (spec->namespaces & NK_NS_USER) {
         become_namespace_root(channel);
+        rearm_parent_death_signal(channel);
+    }
 
     channel = move_fd(channel, NK_FD_CHANNEL, channel);
     place_kept_fds(spec, channel);

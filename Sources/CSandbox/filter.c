@@ -40,6 +40,9 @@ static const int always_allowed[] = {
     // tkill stay refused.
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
     SCMP_SYS(sigaltstack), SCMP_SYS(tgkill),
+    // The kernel's own resumption of a sleep interrupted by SIGSTOP/SIGCONT: a stopped
+    // and continued domain makes it without asking for anything new.
+    SCMP_SYS(restart_syscall),
     // Time.
     SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday),
     SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),

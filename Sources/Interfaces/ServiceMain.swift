@@ -5,14 +5,22 @@ import Glibc
 import LRPC
 
 public enum ServiceMain {
+    /// `beforeExport` runs before any client can bind (the name service records itself
+    /// there, so no caller ever sees its registry without it); `beforeReady` after.
     public static func run(_ service: Service, registersWithNameService: Bool = true,
+                           beforeExport: (DomainRuntime) throws -> Void = { _ in },
                            beforeReady: (DomainRuntime) throws -> Void = { _ in }) -> Never {
         let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? service.interface.name
         do {
             let runtime = try DomainRuntime.spawnedByKernel(name: name)
+            try beforeExport(runtime)
             try runtime.export(service)
             if registersWithNameService {
-                try register(service, with: runtime)
+                // A name service that is down or failed does not take this one down with
+                // it: the import waits (bounded), and a restarted name service asks again.
+                do { try register(service, with: runtime) } catch {
+                    logError("\(name): not registered with the name service yet: \(error)")
+                }
                 runtime.onRegisterAgain = {
                     do { try register(service, with: runtime) } catch { logError("\(name): cannot register again: \(error)") }
                 }
@@ -26,10 +34,13 @@ public enum ServiceMain {
         }
     }
 
+    /// How long a starting service waits for the name service to come back.
+    static let registrationWaitSeconds: Double = 30
+
     /// Binding steps 1-2: the clerk's registry learns the interface (the binding to the
     /// name service is released when this returns).
     private static func register(_ service: Service, with runtime: DomainRuntime) throws {
-        let names = try runtime.importInterface(NameInterface.name)
+        let names = try runtime.importInterface(NameInterface.name, timeoutSeconds: registrationWaitSeconds)
         _ = try names.call(NameInterface.register, InterfaceName(service.interface.name))
     }
 }

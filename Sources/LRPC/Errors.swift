@@ -19,6 +19,9 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kernel went away.
     case kernelGone
     case timedOut(String)
+    /// No server to call: the service failed for good, was stopped, or did not come back
+    /// within the call's deadline. The text is the kernel's reason.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -32,6 +35,7 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notImplemented(let s): "server does not implement \(s)"
         case .kernelGone: "the kernel is gone"
         case .timedOut(let s): "timed out: \(s)"
+        case .unavailable(let s): s
         }
     }
 }

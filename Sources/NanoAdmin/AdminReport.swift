@@ -15,6 +15,14 @@ public struct DomainReport: Codable, Sendable, Equatable {
     public let exports: [String]
     public let lastEvent: String
     public let sandbox: [String: String]
+    /// Restarts the supervisor made within its window (the budget's count).
+    public var restartsInWindow: Int = 0
+    /// How the previous run ended (one level).
+    public var lastExit: String = ""
+    /// Seconds this run has been up; 0 when it is not running.
+    public var uptimeSeconds: Double = 0
+    /// Backing off: seconds until the restart.
+    public var restartInSeconds: Double?
 
     public init(id: UInt32, name: String, kind: String, pid: Int32, state: String, callsServed: UInt64, refusals: UInt64, restarts: Int, exports: [String], lastEvent: String, sandbox: [String: String]) {
         self.id = id

@@ -35,7 +35,8 @@ struct NKCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nkctl",
         abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
-        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Trace.self, Bench.self, Shutdown.self])
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Trace.self, Bench.self,
+                      Kill.self, Stop.self, Start.self, Restart.self, Shutdown.self])
 }
 
 struct KernelOptions: ParsableArguments {
@@ -63,10 +64,14 @@ struct Status: ParsableCommand {
         let body = try kernel.connect().admin("status")
         if json { print(TerminalText.json(body)); return }
         let report = try JSONDecoder().decode(StatusReport.self, from: Data(body.utf8))
-        var rows = [["DOMAIN", "ID", "PID", "STATE", "CALLS", "REFUSED", "EXPORTS", "LAST EVENT"]]
+        var rows = [["DOMAIN", "ID", "PID", "STATE", "UP", "RESTARTS", "CALLS", "REFUSED", "EXPORTS", "LAST EVENT"]]
         for d in report.domains {
-            rows.append([d.name, String(d.id), String(d.pid), d.state, String(d.callsServed), String(d.refusals),
-                         d.exports.joined(separator: ","), d.lastEvent])
+            let state = d.restartInSeconds.map { "\(d.state) (\(String(format: "%.2f", $0)) s)" } ?? d.state
+            let up = d.uptimeSeconds > 0 ? String(format: "%.1fs", d.uptimeSeconds) : "-"
+            let restarts = d.kind == "service" ? "\(d.restartsInWindow)/\(d.restarts)" : "-"
+            let event = d.lastEvent.isEmpty && !d.lastExit.isEmpty ? "previous run: \(d.lastExit)" : d.lastEvent
+            rows.append([d.name, String(d.id), String(d.pid), state, up, restarts, String(d.callsServed), String(d.refusals),
+                         d.exports.joined(separator: ","), event])
         }
         print("image \(TerminalText.line(report.image)), up \(String(format: "%.1f", report.uptimeSeconds)) s")
         printTable(rows)
@@ -98,6 +103,8 @@ struct Call: ParsableCommand {
     @OptionGroup var kernel: KernelOptions
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: "lrpc or message (default: the image's choice for the interface).") var transport: Transport?
+    @Option(help: "Seconds to wait for the service and its answer (default: the image's deadline for the interface).")
+    var timeout: Double?
     @Argument(help: "INTERFACE.PROCEDURE") var target: String
     /// Passthrough, so negative numbers stay arguments; `--json` is still honoured.
     @Argument(parsing: .captureForPassthrough, help: "The procedure's arguments, in order.") var arguments: [String] = []
@@ -107,11 +114,16 @@ struct Call: ParsableCommand {
         let arguments = self.arguments.filter { $0 != "--json" }
         let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw UsageFailure("expected INTERFACE.PROCEDURE, got '\(target)'") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw UsageFailure("--timeout must be a positive number of seconds, got \(timeout)")
+        }
+        let deadline = timeout.map { CallDeadline(seconds: $0) }
         let runtime = try kernel.connect()
         let binding: ClientBinding
-        do { binding = try runtime.importInterface(parts[0], transport: transport) } catch {
-            throw CommandFailed(TerminalText.line("\(error)"))
-        }
+        do {
+            binding = try runtime.importInterface(parts[0], transport: transport,
+                                                  timeoutSeconds: deadline?.remainingSeconds ?? DomainRuntime.defaultImportWaitSeconds)
+        } catch { throw CommandFailed(TerminalText.line("\(target): \(error)")) }
         guard let procedure = binding.interface.procedure(named: parts[1]) else {
             let names = binding.interface.procedures.map(\.name).joined(separator: ", ")
             throw UsageFailure(TerminalText.line("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)"))
@@ -121,7 +133,8 @@ struct Call: ParsableCommand {
         do { values = try call.parse(arguments) } catch { throw UsageFailure("\(error)") }
         let results: [(String, ResultValue)]
         do {
-            results = try binding.call(procedureID: procedure.id, name: procedure.name,
+            let remaining = deadline.map { max($0.remainingSeconds, 0.000_001) }
+            results = try binding.call(procedureID: procedure.id, name: procedure.name, timeoutSeconds: remaining,
                                        write: { (w: inout AStackWriter) throws(CallError) in try call.write(values, to: &w) },
                                        read: { (r: inout AStackReader) throws(CallError) in try call.read(&r) })
         } catch {

@@ -80,7 +80,7 @@ final class BindingManagerTests: XCTestCase {
         XCTAssertNotNil(bindings.pending[index], "the offer survives a foreign reply")
 
         XCTAssertNil(bindings.bindAccepted(index, by: server))
-        guard case .imported(7, let bo, _, _, .lrpc) = try next(client) else { return XCTFail("client not bound") }
+        guard case .imported(7, let bo, _, _, .lrpc, _) = try next(client) else { return XCTFail("client not bound") }
         XCTAssertEqual(bo.index, index)
         XCTAssertEqual(server.refusals.loadRelaxed(), 0, "the honest server is untouched")
         XCTAssertNotNil(bindings.live[index])
@@ -92,14 +92,22 @@ final class BindingManagerTests: XCTestCase {
         let other = try domain("other")
         let index = try offer(server: server, client: client)
         XCTAssertNil(bindings.bindAccepted(index, by: server))
-        _ = try next(client)
+        guard case .imported(_, let bo, _, _, _, _) = try next(client) else { return XCTFail("client not bound") }
 
-        bindings.release(index, by: other)
+        bindings.release(bo, by: other)
         XCTAssertNotNil(bindings.live[index], "another domain cannot release it")
         XCTAssertEqual(other.refusals.loadRelaxed(), 1)
-        bindings.release(index, by: client)
+        var wrongGeneration = bo
+        wrongGeneration.generation &+= 1
+        bindings.release(wrongGeneration, by: client)
+        XCTAssertNotNil(bindings.live[index], "a release must name the whole binding object")
+        XCTAssertEqual(client.refusals.loadRelaxed(), 1, "a forged release is counted")
+        bindings.release(bo, by: client)
         XCTAssertNil(bindings.live[index])
         XCTAssertEqual(try next(server), .unbind(binding: index))
+        // A late second release of the same (now stale) object changes nothing and blames no one.
+        bindings.release(bo, by: client)
+        XCTAssertEqual(client.refusals.loadRelaxed(), 1)
     }
 
     func testAClientLeavingDuringAPendingBindCancelsItCleanly() throws {

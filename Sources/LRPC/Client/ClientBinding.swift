@@ -7,6 +7,7 @@
 // with the message transport goes through its MessageStub instead.
 import CNanoKernel
 import Glibc
+import Synchronization
 
 public final class ClientBinding: @unchecked Sendable {
     public let bindingObject: BindingObject
@@ -21,13 +22,19 @@ public final class ClientBinding: @unchecked Sendable {
     /// A private word that never changes: what a trap on a slot outside the binding waits
     /// on besides its cell (only a refusal can end such a trap).
     private let neverWord = SharedWord.allocate()
-    /// Give up on a call after this long (nil: wait while the kernel lives). A call that
-    /// times out leaves its A-stack slot to the server; tests use this so a hung peer
-    /// fails instead of hanging.
-    public var callTimeoutSeconds: Double?
+    /// Process-local: bit i set = slot i's call timed out and the server still holds it.
+    /// The slot goes back to the free queue only once the server returns, so the next
+    /// call never traps on a slot the kernel still counts as in use.
+    private let abandonedSlots = SharedWord.allocate()
+    /// Why the kernel revoked this binding (its server died or was stopped); nil while live.
+    private let revocation = Mutex<String?>(nil)
+    /// The deadline of a call that sets none of its own: the image's default for the
+    /// interface, carried with the binding. A call past it returns `timedOut`.
+    public var callTimeoutSeconds: Double
 
     init(runtime: DomainRuntime, bindingObject: BindingObject, astacks: AStackRegion?, messages: MessageStub?,
-         interface: InterfaceDescriptor) {
+         interface: InterfaceDescriptor, callTimeoutSeconds: Double) {
+        self.callTimeoutSeconds = callTimeoutSeconds
         self.runtime = runtime
         self.bindingObject = bindingObject
         self.astacks = astacks
@@ -39,40 +46,62 @@ public final class ClientBinding: @unchecked Sendable {
     }
 
     deinit {
-        runtime.release(bindingObject.index)
+        if !isRevoked { runtime.release(bindingObject) }
+        runtime.forget(self)
         freeSlots.deallocate()
         neverWord.deallocate()
+        abandonedSlots.deallocate()
     }
 
-    /// Call a typed procedure.
+    // MARK: revocation (the kernel's death notice)
+
+    /// The kernel revoked the binding; nil while it is live.
+    public var revokedReason: String? { revocation.withLock { $0 } }
+    var isRevoked: Bool { revokedReason != nil }
+
+    /// Called by the runtime's control thread when the kernel says the binding is gone.
+    /// Calls from now on fail at once (stale binding object) without trapping.
+    func markRevoked(_ reason: String) { revocation.withLock { $0 = $0 ?? reason } }
+
+    /// Call a typed procedure. `timeoutSeconds` overrides the binding's deadline for this call.
     @inline(__always)
-    public func call<A, R>(_ procedure: Procedure<A, R>, _ arguments: A) throws(CallError) -> R {
-        try call(procedureID: procedure.id, name: procedure.name,
+    public func call<A, R>(_ procedure: Procedure<A, R>, _ arguments: A, timeoutSeconds: Double? = nil) throws(CallError) -> R {
+        try call(procedureID: procedure.id, name: procedure.name, timeoutSeconds: timeoutSeconds,
                  write: { (w: inout AStackWriter) throws(CallError) in try arguments.write(to: &w) },
                  read: { (r: inout AStackReader) throws(CallError) in try R(from: &r) })
     }
 
     /// Call by procedure id with explicit copy-in and copy-out; the typed call and
     /// nkctl's generic call both end here.
-    public func call<R>(procedureID: UInt32, name: String,
+    public func call<R>(procedureID: UInt32, name: String, timeoutSeconds: Double? = nil,
                         write: (inout AStackWriter) throws(CallError) -> Void,
                         read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
-        guard let astacks else { return try callByMessage(procedureID: procedureID, name: name, write: write, read: read) }
-        let slotIndex = acquireSlot()
-        defer { releaseSlot(slotIndex) }
+        if isRevoked { throw .refused(.staleBindingObject) }
+        let deadline = CallDeadline(seconds: timeoutSeconds ?? callTimeoutSeconds)
+        guard let astacks else {
+            return try callByMessage(procedureID: procedureID, name: name, deadline: deadline, write: write, read: read)
+        }
+        let slotIndex = try acquireSlot(deadline)
+        var serverHoldsSlot = false
+        defer { serverHoldsSlot ? abandonSlot(slotIndex) : releaseSlot(slotIndex) }
         let slot = astacks.slot(slotIndex)
         try copyArguments(into: slot, procedureID: procedureID, name: name, write: write)
-        try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject)
+        do {
+            try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject, deadline: deadline)
+        } catch .timedOut(let text) {
+            serverHoldsSlot = true
+            throw .timedOut(text)
+        }
         return try copyResults(from: slot, name: name, read: read)
     }
 
-    private func callByMessage<R>(procedureID: UInt32, name: String,
+    private func callByMessage<R>(procedureID: UInt32, name: String, deadline: CallDeadline,
                                   write: (inout AStackWriter) throws(CallError) -> Void,
                                   read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
         let limit = interface.procedure(id: procedureID)?.astackSize ?? interface.astackGeometry.payloadCapacity
         do {
             return try messages!.call(bindingObject, procedureID: procedureID, limit: limit,
-                                      timeoutSeconds: callTimeoutSeconds, write: write, read: read)
+                                      deadline: deadline, write: write, read: read)
         } catch .fieldTooLarge(let field, let size, let cap) {
             throw .argumentsTooLarge(procedure: "\(interface.name).\(name) (\(field))", size: size, limit: cap)
         }
@@ -119,9 +148,11 @@ public final class ClientBinding: @unchecked Sendable {
     /// Steps 3 and 4: post the trap, ring the kernel, wait for the return or a refusal.
     /// Public so tests can trap with a forged binding object or a bad slot.
     /// On a message binding the same call sends a message with no arguments.
-    public func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject) throws(CallError) {
+    public func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject,
+                     deadline: CallDeadline? = nil) throws(CallError) {
+        let deadline = deadline ?? CallDeadline(seconds: callTimeoutSeconds)
         if let messages {
-            return try messages.call(bo, procedureID: procedureID, limit: 0, timeoutSeconds: callTimeoutSeconds,
+            return try messages.call(bo, procedureID: procedureID, limit: 0, deadline: deadline,
                                      write: { (_: inout AStackWriter) throws(CallError) in },
                                      read: { (_: inout AStackReader) throws(CallError) in })
         }
@@ -141,10 +172,19 @@ public final class ClientBinding: @unchecked Sendable {
         page.pending.wakeIfWaiting(flag: page.kernelWaiting)
         defer { cell.state.storeRelease(TrapCell.word(sequence: sequence, .free)) }
         let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
-        try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell)
+        do {
+            try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell, deadline: deadline)
+        } catch .timedOut(let text) {
+            // Still posted: the kernel never took the trap, so the slot never left us.
+            if cell.state.compareExchange(TrapCell.word(sequence: sequence, .posted), TrapCell.word(sequence: sequence, .free)) {
+                if let slotIndex { astacks!.slot(slotIndex).reply.storeRelaxed(ReplyState.idle.rawValue) }
+                throw .timedOut(text + " (the kernel had not taken the trap)")
+            }
+            throw .timedOut(text)
+        }
     }
 
-    private func awaitReturn(slot: AStackSlot?, cell: TrapCell) throws(CallError) {
+    private func awaitReturn(slot: AStackSlot?, cell: TrapCell, deadline: CallDeadline) throws(CallError) {
         // A trap on a slot outside the binding can only end in a refusal: wait on the
         // cell alone by watching a private word that never changes.
         do {
@@ -155,17 +195,17 @@ public final class ClientBinding: @unchecked Sendable {
                 cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
             }
             if !Tuning.shared.spin.spin(until: { finished(cell.state.loadAcquire(), reply.loadAcquire()) }) {
-                let deadline = callTimeoutSeconds.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
                 while true {
                     waiting.store(1)
                     let r = reply.load(), c = cell.state.load()
                     if finished(c, r) { break }
-                    let woke = SharedWord.waitEither(reply, r, cell.state, c, timeoutNanoseconds: 200_000_000)
-                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
-                    if let deadline, monotonicNanoseconds() > deadline {
+                    let remaining = deadline.remainingNanoseconds
+                    if remaining == 0 {
                         waiting.storeRelaxed(0)
-                        throw .timedOut("\(interface.name): no return within \(callTimeoutSeconds!) s")
+                        throw .timedOut("\(interface.name): no return within \(deadline.describe())")
                     }
+                    let woke = SharedWord.waitEither(reply, r, cell.state, c, timeoutNanoseconds: min(remaining, 200_000_000))
+                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
                 }
                 waiting.storeRelaxed(0)
             }
@@ -191,11 +231,21 @@ public final class ClientBinding: @unchecked Sendable {
 
     // MARK: A-stack slots (process-local queue)
 
+    /// Wait for a free slot until the call's deadline. Slots whose timed-out call the
+    /// server has since returned are reclaimed first.
     @inline(__always)
-    func acquireSlot() -> Int {
+    func acquireSlot(_ deadline: CallDeadline) throws(CallError) -> Int {
+        if abandonedSlots.loadRelaxed() != 0 { _ = reclaimAbandonedSlots() }
         while true {
             let free = freeSlots.loadAcquire()
-            if free == 0 { sched_yield(); continue }
+            if free == 0 {
+                if reclaimAbandonedSlots() { continue }
+                if deadline.remainingNanoseconds == 0 {
+                    throw .timedOut("\(interface.name): every A-stack stayed busy for \(deadline.describe())")
+                }
+                sched_yield()
+                continue
+            }
             let bit = free.trailingZeroBitCount
             if freeSlots.compareExchange(free, free & ~(1 << UInt32(bit))) { return bit }
         }
@@ -203,4 +253,27 @@ public final class ClientBinding: @unchecked Sendable {
 
     @inline(__always)
     func releaseSlot(_ i: Int) { _ = freeSlots.fetchOr(1 << UInt32(i)) }
+
+    private func abandonSlot(_ i: Int) { _ = abandonedSlots.fetchOr(1 << UInt32(i)) }
+
+    /// A slot whose server finally returned (reply `done`) is ours again.
+    private func reclaimAbandonedSlots() -> Bool {
+        guard let astacks else { return false }
+        var bits = abandonedSlots.loadAcquire()
+        var reclaimed = false
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            bits &= bits - 1
+            let slot = astacks.slot(i)
+            guard slot.reply.loadAcquire() == ReplyState.done.rawValue else { continue }
+            slot.reply.storeRelaxed(ReplyState.idle.rawValue)
+            _ = abandonedSlots.fetchAnd(~(1 << UInt32(i)))
+            releaseSlot(i)
+            reclaimed = true
+        }
+        return reclaimed
+    }
+
+    /// Slots held by the server for calls that timed out (tests and status use it).
+    public var slotsHeldAfterTimeout: Int { abandonedSlots.loadAcquire().nonzeroBitCount }
 }

@@ -23,6 +23,15 @@ public final class DomainRuntime: @unchecked Sendable {
     private var exitWhenKernelGone = false
     /// Run (on a thread of its own) when the name service asks for registrations again.
     public var onRegisterAgain: (@Sendable () -> Void)?
+    /// Live client bindings by binding index, so the kernel's revocation notice reaches
+    /// the right one (checked against the whole binding object). Weak: the application owns them.
+    private var clientBindings: [UInt32: WeakClientBinding] = [:]
+    /// Run on the control thread when the kernel revokes one of this domain's bindings.
+    public var onRevoked: (@Sendable (BindingObject, String) -> Void)?
+    /// Run when the operator asks this service to stop; the default exits cleanly.
+    public var onStop: @Sendable () -> Void = { exit(0) }
+    /// How long an import waits for a server that is down or restarting (seconds).
+    public static let defaultImportWaitSeconds: Double = 10
 
     /// How long joining a kernel may take.
     public static let joinTimeoutSeconds: Double = 10
@@ -76,25 +85,57 @@ public final class DomainRuntime: @unchecked Sendable {
 
     /// Import an interface through the kernel: binding steps 3-6.
     /// `transport` nil takes the image's choice for the interface (LRPC by default).
-    public func importInterface(_ name: String, transport: Transport? = nil, timeoutSeconds: Double = 10) throws -> ClientBinding {
-        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds) {
-            .importInterface(request: $0, name: name, transport: transport)
+    /// While the interface's server is down or backing off the kernel holds the import
+    /// up to `timeoutSeconds`; a service that has failed for good is refused at once.
+    public func importInterface(_ name: String, transport: Transport? = nil,
+                                timeoutSeconds: Double = defaultImportWaitSeconds) throws -> ClientBinding {
+        let wait = UInt32(min(max(timeoutSeconds, 0.001), 3600) * 1000)
+        // The kernel answers by the wait it was given; the margin covers a busy kernel.
+        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds + 5, describe: "the import of '\(name)'") {
+            .importInterface(request: $0, name: name, transport: transport, waitMilliseconds: wait)
         }
-        guard case .imported(_, let bo, let geometry, let interface, let transport) = reply else { throw unexpected(reply) }
+        guard case .imported(_, let bo, let geometry, let interface, let transport, let deadline) = reply else { throw unexpected(reply) }
+        let seconds = Double(max(deadline, 1)) / 1000
+        let binding: ClientBinding
         switch transport {
         case .lrpc:
             let region = try SharedRegion(mapping: fds[0], size: geometry.regionSize, keepingDescriptor: true)
-            return ClientBinding(runtime: self, bindingObject: bo, astacks: AStackRegion(region: region, geometry: geometry),
-                                 messages: nil, interface: interface)
+            binding = ClientBinding(runtime: self, bindingObject: bo, astacks: AStackRegion(region: region, geometry: geometry),
+                                    messages: nil, interface: interface, callTimeoutSeconds: seconds)
         case .message:
-            return ClientBinding(runtime: self, bindingObject: bo, astacks: nil,
-                                 messages: MessageStub(socket: fds[0], payloadCapacity: geometry.payloadCapacity),
-                                 interface: interface)
+            binding = ClientBinding(runtime: self, bindingObject: bo, astacks: nil,
+                                    messages: MessageStub(socket: fds[0], payloadCapacity: geometry.payloadCapacity),
+                                    interface: interface, callTimeoutSeconds: seconds)
         }
+        monitor.locked { clientBindings[bo.index] = WeakClientBinding(binding) }
+        return binding
     }
 
     /// Tell the kernel a binding is no longer needed (ClientBinding does this when it goes).
-    func release(_ binding: UInt32) { try? channel.send(.release(binding: binding)) }
+    /// The whole binding object: the kernel ignores a release that does not match it.
+    func release(_ binding: BindingObject) { try? channel.send(.release(binding: binding)) }
+
+    /// A client binding is going away: stop routing notices to it.
+    func forget(_ binding: ClientBinding) {
+        monitor.locked {
+            if clientBindings[binding.bindingObject.index]?.binding == nil
+                || clientBindings[binding.bindingObject.index]?.binding === binding {
+                clientBindings[binding.bindingObject.index] = nil
+            }
+        }
+    }
+
+    /// The kernel revoked a binding of ours: mark it, so the next call rebinds or fails clearly.
+    private func bindingRevoked(_ bo: BindingObject, reason: String) {
+        let (binding, callback) = monitor.locked { () -> (ClientBinding?, (@Sendable (BindingObject, String) -> Void)?) in
+            guard let binding = clientBindings[bo.index]?.binding, binding.bindingObject == bo else { return (nil, nil) }
+            clientBindings[bo.index] = nil
+            return (binding, onRevoked)
+        }
+        guard let binding else { return }
+        binding.markRevoked(reason)
+        callback?(bo, reason)
+    }
 
     /// Tell the kernel this domain is up (exported and registered).
     public func ready() throws { try channel.send(.ready) }
@@ -138,6 +179,7 @@ public final class DomainRuntime: @unchecked Sendable {
                 logError("control channel: \(error)")
                 failures += 1
                 if Self.lostToOwnLimits(error) && failures < 100 { continue }
+                channelFailed = true
                 received = nil
             }
             guard let (message, fds) = received else { break }
@@ -148,7 +190,9 @@ public final class DomainRuntime: @unchecked Sendable {
             return exitWhenKernelGone
         }
         monitor.broadcast()
-        if exitNow { exit(0) }
+        // End-of-file: the kernel let this domain go (exit 0). A failed channel (say, no
+        // descriptor left for a message's fds) is a failure the kernel must see as one.
+        if exitNow { exit(channelFailed ? Self.channelFailureStatus : 0) }
     }
 
     /// A message this domain could not take in (too big, or no descriptor left for what it
@@ -157,6 +201,9 @@ public final class DomainRuntime: @unchecked Sendable {
         guard let error = error as? SystemError else { return false }
         return [.messageTooLong, .tooManyOpenFiles, .noBufferSpace].contains(error.errno)
     }
+    /// The exit status of a service whose control channel failed (EX_TEMPFAIL).
+    public static let channelFailureStatus: Int32 = 75
+    private var channelFailed = false
 
     private func handle(_ message: ControlMessage, _ fds: [FileDescriptor]) {
         switch message {
@@ -175,7 +222,12 @@ public final class DomainRuntime: @unchecked Sendable {
             }
         case .tune(let policy):
             if let (placement, spin) = Tuning.parse(policy) { Tuning.shared.apply(placement: placement, spin: spin) }
-        case .imported(let r, _, _, _, _), .failed(let r, _), .adminReply(let r, _):
+        case .revoked(let bo, let reason):
+            bindingRevoked(bo, reason: reason)
+        case .stop:
+            let stop = monitor.locked { onStop }
+            stop()
+        case .imported(let r, _, _, _, _, _), .failed(let r, _), .adminReply(let r, _):
             deliver(r, message, fds)
         default:
             logError("unexpected control message from the kernel: \(message)")
@@ -212,7 +264,8 @@ public final class DomainRuntime: @unchecked Sendable {
 
     /// Send a request and wait for its reply. Requests carry an id; export replies
     /// use id 0 (one export at a time).
-    private func request(timeoutSeconds: Double = 10, _ make: (UInt32) -> ControlMessage) throws -> (ControlMessage, [FileDescriptor]) {
+    private func request(timeoutSeconds: Double = 10, describe: String? = nil,
+                         _ make: (UInt32) -> ControlMessage) throws -> (ControlMessage, [FileDescriptor]) {
         let id: UInt32 = monitor.locked {
             defer { nextRequest &+= 1 }
             return nextRequest
@@ -224,7 +277,9 @@ public final class DomainRuntime: @unchecked Sendable {
             if let r = replies.removeValue(forKey: key) { return .some(r) }
             return kernelGone ? .some(nil) : nil
         }
-        guard let reply else { throw CallError.timedOut("no reply from the kernel to \(message)") }
+        guard let reply else {
+            throw CallError.timedOut("the kernel did not answer \(describe ?? "a \(message.kind) request") within \(Int(timeoutSeconds)) s")
+        }
         guard let reply else { throw CallError.kernelGone }
         if case .failed(_, let text) = reply.0 { throw ControlError(text) }
         return reply
@@ -254,4 +309,10 @@ public final class DomainRuntime: @unchecked Sendable {
 public func logError(_ text: String) {
     var line = text + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// The runtime does not keep a client binding alive: the application owns it.
+private struct WeakClientBinding {
+    weak var binding: ClientBinding?
+    init(_ binding: ClientBinding) { self.binding = binding }
 }

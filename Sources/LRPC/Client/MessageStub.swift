@@ -11,6 +11,9 @@ final class MessageStub: @unchecked Sendable {
     let socket: FileDescriptor
     private let lock = Monitor()
     private var buffer: [UInt8]
+    /// Replies still owed for calls that timed out. Replies come back in order, so the
+    /// next call first reads (and drops) these: a late reply is never taken for its own.
+    private var lateReplies = 0
 
     init(socket: FileDescriptor, payloadCapacity: Int) {
         self.socket = socket
@@ -19,14 +22,14 @@ final class MessageStub: @unchecked Sendable {
 
     deinit { try? socket.close() }
 
-    func call<R>(_ bo: BindingObject, procedureID: UInt32, limit: Int, timeoutSeconds: Double?,
+    func call<R>(_ bo: BindingObject, procedureID: UInt32, limit: Int, deadline: CallDeadline,
                  write: (inout AStackWriter) throws(CallError) -> Void,
                  read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
         let result: Result<R, CallError> = lock.locked {
             buffer.withUnsafeMutableBytes { raw in
                 Result { () throws(CallError) -> R in
                     let length = try marshal(raw, bo, procedureID, limit: limit, write: write)
-                    try exchange(raw, length: length, timeoutSeconds: timeoutSeconds)
+                    try exchange(raw, length: length, deadline: deadline)
                     return try unmarshal(raw, read: read)
                 }
             }
@@ -50,15 +53,39 @@ final class MessageStub: @unchecked Sendable {
         return CallMessage.requestHeader + writer.offset
     }
 
-    private func exchange(_ raw: UnsafeMutableRawBufferPointer, length: Int, timeoutSeconds: Double?) throws(CallError) {
+    private func exchange(_ raw: UnsafeMutableRawBufferPointer, length: Int, deadline: CallDeadline) throws(CallError) {
+        // The server still works on an earlier, timed-out call: wait for it within this deadline.
+        var scratch = [UInt8](repeating: 0, count: CallMessage.replyHeader)
+        while lateReplies > 0 {
+            try awaitReply(deadline, "the server has not answered an earlier call that timed out")
+            guard recv(socket.rawValue, &scratch, scratch.count, Int32(MSG_TRUNC)) >= CallMessage.replyHeader else {
+                throw .serverDied("the binding was revoked")
+            }
+            lateReplies -= 1
+        }
         guard Glibc.send(socket.rawValue, raw.baseAddress, length, Int32(MSG_NOSIGNAL)) == length else {
             throw .serverDied("the binding was revoked")
         }
-        var p = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
-        let timeout = timeoutSeconds.map { Int32($0 * 1000) } ?? -1
-        guard poll(&p, 1, timeout) == 1 else { throw .timedOut("no reply message within \(timeoutSeconds ?? 0) s") }
+        do {
+            try awaitReply(deadline, "no reply message within \(deadline.describe())")
+        } catch {
+            lateReplies += 1
+            throw error
+        }
         let n = recv(socket.rawValue, raw.baseAddress, raw.count, 0)
         guard n >= CallMessage.replyHeader else { throw .serverDied("the binding was revoked") }
+    }
+
+    private func awaitReply(_ deadline: CallDeadline, _ message: String) throws(CallError) {
+        var p = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+        while true {
+            let remaining = deadline.remainingNanoseconds
+            let ms = Int32(min((remaining + 999_999) / 1_000_000, 1_000_000))
+            let ready = poll(&p, 1, ms)
+            if ready == 1 { return }
+            if ready < 0 && errno == EINTR { continue }
+            throw .timedOut(message)
+        }
     }
 
     /// The reply's results, read straight out of the received message.

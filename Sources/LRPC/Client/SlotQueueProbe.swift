@@ -20,7 +20,7 @@ public final class SlotQueueProbe: @unchecked Sendable {
         let region = try SharedRegion.create(name: "probe-astacks", size: geometry.regionSize)
         binding = ClientBinding(runtime: runtime, bindingObject: BindingObject(index: 0, generation: 1, secret: 1),
                                 astacks: AStackRegion(region: region, geometry: geometry), messages: nil,
-                                interface: interface)
+                                interface: interface, callTimeoutSeconds: 10)
         self.kernelEnd = kernelEnd
     }
 
@@ -29,8 +29,9 @@ public final class SlotQueueProbe: @unchecked Sendable {
     @inline(never)
     public func cycleSlots(iterations: Int) -> Int {
         var sum = 0
+        let deadline = CallDeadline(seconds: 10)
         for _ in 0..<iterations {
-            let slot = binding.acquireSlot()
+            guard let slot = try? binding.acquireSlot(deadline) else { return -1 }
             sum &+= slot
             binding.releaseSlot(slot)
         }

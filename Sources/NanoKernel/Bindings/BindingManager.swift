@@ -42,8 +42,8 @@ final class BindingManager {
     /// never answers cannot grow this past the bound).
     static let withdrawnMemory = 1024
 
-    /// How long an import waits for its server to export.
-    static let importWait: UInt64 = 10_000_000_000
+    /// The most a client may ask the kernel to hold an import while its server is down.
+    static let maximumImportWaitMilliseconds: UInt32 = 60_000
 
     init(image: BootImage, log: KernelLog) {
         self.image = image
@@ -109,7 +109,11 @@ final class BindingManager {
 
     // MARK: binding step 3: import
 
-    func importInterface(_ name: String, for client: KernelDomain, request: UInt32, transport requested: Transport?) {
+    /// `waitMilliseconds`: how long the client will wait for a server that is down or
+    /// restarting (bounded by the kernel). `refusal`: why the import must fail at once
+    /// (its service failed for good), from the DomainTable.
+    func importInterface(_ name: String, for client: KernelDomain, request: UInt32, transport requested: Transport?,
+                         waitMilliseconds: UInt32 = 10_000, refusal: (String) -> String? = { _ in nil }) {
         let transport = requested ?? image.transports[name] ?? .lrpc
         let provided = image.services.flatMap(\.provides)
         guard provided.contains(name) else {
@@ -129,9 +133,13 @@ final class BindingManager {
         }
         if let server = exporters[name], server.isAlive {
             offerBinding(name, for: client, request: request, transport: transport)
+        } else if let refusal = refusal(name) {
+            client.send(.failed(request: request, message: refusal), log: log)
         } else {
+            // Down, starting or backing off: hold the import as long as the client waits.
+            let wait = UInt64(min(max(waitMilliseconds, 1), Self.maximumImportWaitMilliseconds)) * 1_000_000
             waitingImports.append(WaitingImport(client: client, request: request, interface: name, transport: transport,
-                                                deadline: monotonicNanoseconds() + Self.importWait))
+                                                deadline: monotonicNanoseconds() + wait))
         }
     }
 
@@ -162,13 +170,24 @@ final class BindingManager {
         }
     }
 
-    /// Imports whose server never came fail with a clear error.
-    func expireWaitingImports(now: UInt64 = monotonicNanoseconds()) {
+    /// Imports whose server never came fail with a clear error; `why` says what the
+    /// service is doing (backing off, stopped), from the DomainTable.
+    func expireWaitingImports(now: UInt64 = monotonicNanoseconds(), why: (String) -> String = { _ in "its service is not running" }) {
         let expired = waitingImports.filter { $0.deadline < now }
         waitingImports.removeAll { $0.deadline < now }
         for w in expired {
-            w.client.send(.failed(request: w.request, message: "interface '\(w.interface)' is not available (its service is not running)"), log: log)
+            w.client.send(.failed(request: w.request, message: "interface '\(w.interface)' is not available: \(why(w.interface))"), log: log)
         }
+    }
+
+    /// The earliest instant a waiting import expires (the event loop's timer).
+    var nextImportDeadline: UInt64? { waitingImports.map(\.deadline).min() }
+
+    /// The interfaces' service failed for good: imports waiting for them are refused now.
+    func refuseWaitingImports(of interfaces: [String], message: (String) -> String) {
+        let refused = waitingImports.filter { interfaces.contains($0.interface) }
+        waitingImports.removeAll { interfaces.contains($0.interface) }
+        for w in refused { w.client.send(.failed(request: w.request, message: message(w.interface)), log: log) }
     }
 
     // MARK: binding steps 5-6: the server's answer
@@ -194,8 +213,10 @@ final class BindingManager {
         }
         binding.client.imports.withLock { $0[index] = binding }
         live[index] = binding
+        let deadline = UInt32(image.callDeadlineMilliseconds(for: binding.interface.name))
         binding.client.send(.imported(request: offer.request, binding: binding.bindingObject, geometry: binding.geometry,
-                                      interface: binding.interface, transport: binding.transport),
+                                      interface: binding.interface, transport: binding.transport,
+                                      callDeadlineMilliseconds: deadline),
                             descriptors: [offer.clientFD], log: log)
         log.info("kernel: bound \(binding.client.name) → \(binding.interface.name) (binding \(index), "
                  + (binding.transport == .lrpc ? "\(binding.geometry.slotCount) A-stacks of \(binding.geometry.payloadCapacity) bytes)" : "messages through the kernel)"))
@@ -222,13 +243,16 @@ final class BindingManager {
         return what
     }
 
-    /// A client gives up one of its own bindings.
-    func release(_ index: UInt32, by client: KernelDomain) {
-        guard let binding = live[index], binding.client === client else {
-            refuseForeign("released binding \(index), which is not its own", from: client)
+    /// A client gives up one of its own bindings, named by the whole binding object: a
+    /// stale release (its binding already revoked, the index reused) changes nothing.
+    func release(_ bo: BindingObject, by client: KernelDomain) {
+        guard let binding = live[bo.index], binding.client === client, binding.bindingObject == bo else {
+            // Its own binding, revoked before the release arrived: nothing to do.
+            if table.classify(index: bo.index, generation: bo.generation, secret: bo.secret, caller: client.id) == .staleBindingObject { return }
+            refuseForeign("released binding \(bo.index), which is not its own", from: client)
             return
         }
-        revoke(binding, reason: "released by its client")
+        revoke(binding, reason: "released by its client", notifyClient: false)
     }
 
     /// A message about a binding from a domain that is not its party: nothing changes.
@@ -255,8 +279,9 @@ final class BindingManager {
     // MARK: revocation
 
     /// Revoke a binding: the client's binding object goes stale, calls in flight fail
-    /// with a clear error, the server's slot threads exit.
-    func revoke(_ binding: KernelBinding, reason: String) {
+    /// with a clear error, the server's slot threads exit. `notifyClient`: tell a live
+    /// client (`revoked`), so its next call rebinds or fails clearly.
+    func revoke(_ binding: KernelBinding, reason: String, notifyClient: Bool = true) {
         let index = binding.bindingObject.index
         binding.client.imports.withLock { imports in
             imports[index] = nil
@@ -271,6 +296,9 @@ final class BindingManager {
             for slot in 0..<binding.geometry.slotCount { records.record(slot).sequence.wake(count: Int32.max) }
         }
         if binding.server.isAlive { binding.server.send(.unbind(binding: index), log: log) }
+        if notifyClient && binding.client.isAlive && binding.client !== binding.server {
+            binding.client.send(.revoked(binding: binding.bindingObject, reason: reason), log: log)
+        }
         log.info("kernel: revoked binding \(index) (\(binding.client.name) → \(binding.interface.name)): \(reason)")
     }
 

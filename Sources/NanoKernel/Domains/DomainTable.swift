@@ -21,7 +21,8 @@ final class DomainTable {
     private var trapHandlers: [UInt32: CallTrapHandler] = [:]
     private var nextID: UInt32 = 1
 
-    static let maximumRestarts = 5
+    /// One per image service, by name: decides restarts (Supervision/RestartSupervisor).
+    var supervisors: [String: RestartSupervisor] = [:]
 
     init(launcher: DomainLauncher?, bindingTable: BindingTable, log: KernelLog, trace: CallTrace) {
         self.launcher = launcher
@@ -61,6 +62,10 @@ final class DomainTable {
         domain.sandboxSummary = launched.sandbox
         domain.restarts = restarts
         domains[domain.id] = domain
+        if supervisors[entry.name] == nil {
+            supervisors[entry.name] = RestartSupervisor(policy: entry.restart, settings: entry.supervision)
+        }
+        supervisors[entry.name]?.started(at: domain.startedAt)
         log.info("kernel: spawned \(entry.name) (domain \(domain.id), pid \(launched.pid))")
         return domain
     }
@@ -102,6 +107,7 @@ final class DomainTable {
         domain.output?.drainRemaining(into: log, domain: domain.name)
         stopTrapHandler(of: domain)
         let exit = code == CLD_EXITED ? "exited with status \(status)" : "killed by signal \(status)"
+        domain.exitedCleanly = code == CLD_EXITED && status == 0
         if domain.state != .stoppedBySandbox && domain.state != .stopped {
             domain.state = code == CLD_EXITED && status == 0 ? .exited : .crashed
             domain.lastEvent = domain.lastEvent.isEmpty ? exit : "\(domain.lastEvent); \(exit)"
@@ -128,34 +134,7 @@ final class DomainTable {
         trapHandlers.removeValue(forKey: domain.id)?.stop()
     }
 
-    // MARK: restart
-
-    /// Restart a dead service if its image entry's policy asks for it: a fresh domain
-    /// from the same entry replaces the dead record. Returns the replacement, or nil
-    /// (not wanted, too many restarts: the record says `failed`, or the spawn failed).
-    /// The policy (when, how often) lives here and nowhere else.
-    func restart(_ domain: KernelDomain, bootFinished: Bool) -> KernelDomain? {
-        guard let entry = domain.entry else { return nil }
-        let failed = domain.state != .exited
-        let wanted = entry.restart == .always || (entry.restart == .onFailure && failed)
-        guard wanted, bootFinished || domain.restarts < 2 else { return nil }
-        guard domain.restarts < Self.maximumRestarts else {
-            domain.state = .failed
-            log.warning("kernel: \(domain.name) failed \(domain.restarts + 1) times; not restarting it")
-            return nil
-        }
-        log.info("kernel: restarting \(domain.name) (restart \(domain.restarts + 1))")
-        do {
-            let replacement = try spawn(entry, restarts: domain.restarts + 1)
-            // The replacement carries the story; the dead record goes.
-            replacement.lastEvent = "restarted after: \(domain.lastEvent)"
-            forget(domain)
-            return replacement
-        } catch {
-            log.warning("kernel: cannot restart \(domain.name): \(error)")
-            return nil
-        }
-    }
+    // MARK: restart (policy: RestartSupervisor; acting on it: DomainTable+Supervision)
 
     // MARK: sandbox
 

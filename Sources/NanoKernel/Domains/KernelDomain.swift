@@ -20,6 +20,10 @@ public enum DomainState: String, Sendable {
     case stoppedBySandbox = "stopped-by-sandbox"
     case failed
     case stopped
+    /// Asked to stop; SIGKILL follows the grace period.
+    case stopping
+    /// Dead, and restarting once its back-off ends (`restartAt`).
+    case backingOff = "backing-off"
 }
 
 final class KernelDomain: @unchecked Sendable {
@@ -46,6 +50,20 @@ final class KernelDomain: @unchecked Sendable {
     /// "clock: stopped by sandbox: socket(AF_INET, SOCK_STREAM, 0)", or an exit status.
     var lastEvent: String = ""
     var restarts = 0
+    /// When this run began (monotonic), for uptime and the stable-run reset.
+    var startedAt = monotonicNanoseconds()
+    /// Backing off: when the supervisor restarts it.
+    var restartAt: UInt64?
+    /// The operator asked it to stop (stop, restart): its exit is not a failure.
+    var stopRequested = false
+    /// The operator's restart: spawn again as soon as it is down.
+    var restartWhenDown = false
+    /// Stopping: SIGKILL after this instant.
+    var stopDeadline: UInt64?
+    /// How the previous run of this service ended (one level: never nested).
+    var lastExit = ""
+    /// Reaped after exiting with status 0.
+    var exitedCleanly = false
     var exports: [InterfaceDescriptor] = []
     var sandboxSummary: [String: String] = [:]
 

@@ -28,11 +28,16 @@ extension Kernel {
             }
             tune(placement: placement, spin: spin)
             reply(request, encode(["placement": placement.rawValue, "spin": String(spin)]), to: domain)
+        case "kill", "stop", "start", "restart":
+            switch controlService(command, argument: argument) {
+            case .success(let text): reply(request, encode(["result": text]), to: domain)
+            case .failure(let error): domain.send(.failed(request: request, message: error.message), log: log)
+            }
         case "shutdown":
             reply(request, "\"shutting down\"", to: domain)
             requestShutdown()
         default:
-            domain.send(.failed(request: request, message: "unknown operator request '\(DomainText.safe(command))'; requests: status, bindings, log, trace, tune, shutdown"), log: log)
+            domain.send(.failed(request: request, message: "unknown operator request '\(DomainText.safe(command))'; requests: status, bindings, log, trace, tune, kill, stop, start, restart, shutdown"), log: log)
         }
     }
 
@@ -63,16 +68,23 @@ extension Kernel {
     func tune(placement: Placement, spin: Int) {
         Tuning.shared.apply(placement: placement, spin: spin)
         let policy = Tuning.describe(placement, spin)
-        for domain in domains.all where domain.isAlive { domain.send(.tune(policy: policy), log: log) }
+        // Only to domains that have their welcome: a domain's first message must be the welcome.
+        for domain in domains.all where domain.isAlive && domain.welcomed { domain.send(.tune(policy: policy), log: log) }
         log.info("kernel: tuned \(policy)")
     }
 
     func statusReport() -> StatusReport {
+        let now = monotonicNanoseconds()
         let rows = domains.all.sorted { $0.id < $1.id }.map { d in
-            DomainReport(id: d.id, name: d.name, kind: d.kind == .service ? "service" : "operator", pid: d.pid,
-                         state: d.state.rawValue, callsServed: bindings.callsServed(by: d),
-                         refusals: d.refusals.loadRelaxed(), restarts: d.restarts,
-                         exports: d.exports.map(\.name), lastEvent: d.lastEvent, sandbox: d.sandboxSummary)
+            var row = DomainReport(id: d.id, name: d.name, kind: d.kind == .service ? "service" : "operator", pid: d.pid,
+                                   state: d.state.rawValue, callsServed: bindings.callsServed(by: d),
+                                   refusals: d.refusals.loadRelaxed(), restarts: d.restarts,
+                                   exports: d.exports.map(\.name), lastEvent: d.lastEvent, sandbox: d.sandboxSummary)
+            row.restartsInWindow = d.entry.flatMap { domains.supervisors[$0.name]?.restartsInWindow(at: now) } ?? 0
+            row.lastExit = d.lastExit
+            row.uptimeSeconds = d.pidfd != nil ? Double(now - d.startedAt) / 1e9 : 0
+            row.restartInSeconds = d.restartAt.map { $0 > now ? Double($0 - now) / 1e9 : 0 }
+            return row
         }
         return StatusReport(image: image.name, uptimeSeconds: Double(monotonicNanoseconds() - bootStarted) / 1e9,
                             domains: rows)

@@ -37,16 +37,20 @@ extension Kernel {
                 if let notify = domain.notifyFD { add(notify.rawValue, .violation(domain.id)) }
                 if let output = domain.output { add(output.readEnd.rawValue, .output(domain.id)) }
             }
-            let ready = poll(&fds, nfds_t(fds.count), 100)
+            let ready = poll(&fds, nfds_t(fds.count), nextTimerMilliseconds())
             if ready > 0 {
                 for (entry, source) in zip(fds, sources) where entry.revents != 0 {
                     dispatch(source, revents: entry.revents)
                 }
             }
-            bindings.expireWaitingImports()
+            bindings.expireWaitingImports(why: { [domains, image] in domains.unavailability(of: $0, image: image) })
             bindings.expireOffers()
             cutOffStalledDomains()
             dropSilentConnections()
+            if !shutdownRequested {
+                domains.runTimers()
+                checkHangs()
+            }
             checkBootProgress()
             if shutdownRequested && finishShutdown() { return }
         }
@@ -80,6 +84,14 @@ extension Kernel {
             guard let domain = domains[id], let output = domain.output else { return }
             if !output.drain(into: log, domain: domain.name) { domain.output = nil }
         }
+    }
+
+    /// Poll at most 100 ms, less when a back-off, a stop's grace period or a waiting
+    /// import ends sooner.
+    private func nextTimerMilliseconds() -> Int32 {
+        let now = monotonicNanoseconds()
+        guard let next = [domains.nextTimer, bindings.nextImportDeadline].compactMap({ $0 }).min() else { return 100 }
+        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 100))
     }
 
     /// After shutdown: wait for every service to exit, then kill what is left.

@@ -33,12 +33,13 @@ extension Kernel {
             welcome(domain)
         case .export(let interface):
             bindings.export(interface, from: domain)
-        case .importInterface(let request, let name, let transport):
-            bindings.importInterface(name, for: domain, request: request, transport: transport)
+        case .importInterface(let request, let name, let transport, let wait):
+            bindings.importInterface(name, for: domain, request: request, transport: transport, waitMilliseconds: wait,
+                                     refusal: { [domains, image] in domains.importRefusal(for: $0, image: image) })
         case .ready:
             ready(domain)
-        case .release(let index):
-            bindings.release(index, by: domain)
+        case .release(let bo):
+            bindings.release(bo, by: domain)
         case .bindAccepted(let binding):
             if let reason = bindings.bindAccepted(binding, by: domain) { disconnect(domain, because: reason) }
         case .bindRefused(let binding, let reason):
@@ -123,13 +124,20 @@ extension Kernel {
         domains.forget(domain)
     }
 
-    /// A service's process is gone: its bindings go, its descriptors close, and the
-    /// DomainTable restarts it if the image says so.
+    /// A service's process is gone: its bindings go (their clients are told), its
+    /// descriptors close, and its supervisor decides: restart after a back-off, stay
+    /// down, or failed (imports waiting for it are refused at once).
     func serviceDied(_ domain: KernelDomain) {
+        let hadEvent = !domain.lastEvent.isEmpty
         guard domains.reap(domain) else { return }
-        let wasStopping = domain.state == .stopped
+        let exit = domains.classifyExit(domain, hadEvent: hadEvent, shuttingDown: shutdownRequested)
         bindings.revokeAll(of: domain, reason: "\(domain.name) died")
         domains.retire(domain)
-        if !wasStopping && !shutdownRequested { _ = domains.restart(domain, bootFinished: bootFinished) }
+        guard !shutdownRequested, let entry = domain.entry else { return }
+        if domains.supervise(domain, after: exit) == .failed {
+            bindings.refuseWaitingImports(of: entry.provides) { [domains, image] in
+                domains.importRefusal(for: $0, image: image) ?? "service '\(entry.name)' failed"
+            }
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class Kernel: @unchecked Sendable {
     /// Refused connections are logged at this rate; the rest are counted.
     var connectionLog = LogRateLimit(perSecond: 5)
     var shutdownRequested = false
+    /// Calls in flight on servers with a hang limit (Supervision/HangWatch).
+    var hangWatch = HangWatch()
     var shutdownDeadline: UInt64?
     let bootStarted = monotonicNanoseconds()
     var bootFinished = false
@@ -41,7 +43,7 @@ public final class Kernel: @unchecked Sendable {
                               log: log, trace: trace)
         socket = try ControlSocket(path: socketPath)
         log.info("kernel: booting image '\(image.name)' from \(image.path); control socket \(socketPath)")
-        for entry in image.services { spawnService(entry) }
+        for entry in DomainTable.bootOrder(image.services) { spawnService(entry) }
     }
 
     /// Spawn a service from its image entry; a failure during boot fails the boot.
@@ -65,7 +67,7 @@ public final class Kernel: @unchecked Sendable {
             onBoot(.success(summary))
             return
         }
-        if let dead = current.first(where: { $0.map { !$0.isAlive && $0.state != .starting } ?? true }) {
+        if let dead = current.first(where: { $0.map { !$0.isAlive && $0.state != .backingOff } ?? true }) {
             let message = dead.map { "service '\($0.name)' failed during boot: \($0.lastEvent)" } ?? "a service did not start"
             failBoot(message)
         } else if monotonicNanoseconds() - bootStarted > 20_000_000_000 {

@@ -131,7 +131,7 @@ final class Attacker: @unchecked Sendable {
         switch order.name {
         case "import-and-leave":
             // Ask for a binding to clock, then die before clock's answer arrives.
-            try? channel.send(.importInterface(request: 4_000_001, name: ClockInterface.name, transport: nil))
+            try? channel.send(.importInterface(request: 4_000_001, name: ClockInterface.name, transport: nil, waitMilliseconds: 10_000))
             _exit(0)
         case "import-flood":
             // Import clock as often as the test asks and hold every binding.
@@ -147,9 +147,9 @@ final class Attacker: @unchecked Sendable {
             let forged = "x\n[0.000001] kernel: forged by hostile"
             let long = String(repeating: "n", count: 65_000)
             do {
-                try channel.send(.importInterface(request: 4_000_002, name: forged, transport: nil))
-                try channel.send(.importInterface(request: 4_000_003, name: long, transport: nil))
-                try channel.send(.importInterface(request: 4_000_004, name: "bench\u{1b}[2J", transport: nil))
+                try channel.send(.importInterface(request: 4_000_002, name: forged, transport: nil, waitMilliseconds: 10_000))
+                try channel.send(.importInterface(request: 4_000_003, name: long, transport: nil, waitMilliseconds: 10_000))
+                try channel.send(.importInterface(request: 4_000_004, name: "bench\u{1b}[2J", transport: nil, waitMilliseconds: 10_000))
                 let fake = InterfaceDescriptor(name: long, procedures: HostileInterface.all)
                 try channel.send(.export(fake))
                 let badProcedure = ProcedureDescriptor(id: 9, name: "p\n[0.000001] kernel: forged", astackSize: 8,
@@ -163,7 +163,7 @@ final class Attacker: @unchecked Sendable {
             let count = max(1, min(order.target, 1_000_000))
             for i in 0..<count {
                 do {
-                    try channel.send(.importInterface(request: 5_000_000 + UInt32(i % 1_000_000), name: BenchInterface.name, transport: nil))
+                    try channel.send(.importInterface(request: 5_000_000 + UInt32(i % 1_000_000), name: BenchInterface.name, transport: nil, waitMilliseconds: 10_000))
                 } catch {
                     usleep(1_000)  // the channel is full: the kernel reads at its own pace
                 }

@@ -12,6 +12,6 @@ service.handle(NameInterface.register) { args, context in
 }
 service.handle(NameInterface.lookup) { args, _ in registry.lookup(args.name) }
 service.handle(NameInterface.list) { _, _ in registry.list() }
-ServiceMain.run(service, registersWithNameService: false) { runtime in
+ServiceMain.run(service, registersWithNameService: false, beforeExport: { runtime in
     try registry.register(NameInterface.name, domain: runtime.domainID, owner: runtime.domainName)
-}
+})

@@ -26,7 +26,7 @@ final class HostileProcedureListTests: HostileTestCase {
         let interface = InterfaceDescriptor(name: "hostile", procedures: [Self.huge])
         let reply = ControlMessage.imported(request: 1, binding: BindingObject(index: 0, generation: 1, secret: 2),
                                             geometry: AStackGeometry(slotCount: 1, payloadCapacity: 64),
-                                            interface: interface, transport: .lrpc)
+                                            interface: interface, transport: .lrpc, callDeadlineMilliseconds: 1_000)
         XCTAssertThrowsError(try ControlMessage.decode(reply.encoded())) {
             XCTAssertTrue("\($0)".contains("malformed layout"), "\($0)")
         }
