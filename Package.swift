@@ -66,6 +66,7 @@ let package = Package(
         service("nk-name", folder: "name"),
         service("nk-clock", folder: "clock"),
         service("nk-bench", folder: "bench"),
+        service("nk-file", folder: "file"),
         // Test-only: crashes or hangs on request (fault campaign, supervision tests).
         service("nk-faulty", folder: "faulty"),
         // Injects faults into a running kernel while clients call it: scripts/fault-campaign.

@@ -68,6 +68,8 @@ public struct ServiceEntry: Sendable, Equatable {
     /// Back-off, restart budget and hang limit ([service.supervision]).
     public var supervision = SupervisionSettings()
     public var sandbox = SandboxGrant()
+    /// Set by a [service.file] table: this service is the file service (FileStoreDecoder).
+    public var fileStore: FileStoreConfig?
     /// Line of the [[service]] header, for messages.
     public var line: Int = 0
     public init(name: String, executable: String) {

@@ -14,7 +14,7 @@ struct DecodedService {
 }
 
 enum ServiceEntryDecoder {
-    static let fields = ["name", "executable", "arguments", "provides", "imports", "restart", "registry", "supervision", "sandbox"]
+    static let fields = ["name", "executable", "arguments", "provides", "imports", "restart", "registry", "supervision", "sandbox", "file"]
     static let sandboxFields = [
         "extra_syscalls", "read_only", "read_write", "memory_mib", "open_files", "processes", "seccomp",
     ]
@@ -47,6 +47,9 @@ enum ServiceEntryDecoder {
         }
         if let sandbox = try service.subsection("sandbox", label: service.label + ".sandbox") {
             entry.sandbox = try decodeSandbox(sandbox)
+        }
+        if let file = try service.subsection("file", label: service.label + ".file") {
+            entry.fileStore = try FileStoreDecoder.decode(file)
         }
         return DecodedService(entry: entry, label: service.label, name: name, provides: provides, imports: imports)
     }

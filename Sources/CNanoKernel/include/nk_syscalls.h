@@ -88,6 +88,20 @@ int nk_pidfd_reap(int pidfd, int *code, int *status);
 // Set this thread's name (shows in /proc and debuggers).
 void nk_set_thread_name(const char *name);
 
+// MARK: paths beneath a directory (the file service)
+
+// RESOLVE_* flags of openat2 (linux/openat2.h), named here so Swift sees them.
+// O_PATH is _GNU_SOURCE-only in the headers Swift imports.
+#define NK_O_PATH 010000000
+#define NK_RESOLVE_NO_XDEV 0x01
+#define NK_RESOLVE_NO_MAGICLINKS 0x02
+#define NK_RESOLVE_NO_SYMLINKS 0x04
+#define NK_RESOLVE_BENEATH 0x08
+// openat2(dirfd, path, {flags, mode, resolve}): -1 with errno (EXDEV when the path would
+// leave dirfd, ELOOP on a refused symlink, EAGAIN when a rename raced the lookup).
+int nk_openat2(int dirfd, const char *path, int flags, unsigned mode, uint64_t resolve);
+int nk_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,8 @@ final class DomainLauncher {
     let imageDirectory: String
     /// One compiled filter per distinct set of extra syscalls.
     private var filters: [[String]: SandboxFilter] = [:]
+    /// Every service of the image, for the file service's views (FileStoreLaunch).
+    let serviceNames: [String]
 
     /// The image's log_lines_per_second quota, for each domain's output.
     let logLinesPerSecond: Int
@@ -29,6 +31,7 @@ final class DomainLauncher {
     init(image: BootImage, log: KernelLog) throws {
         logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
+        serviceNames = image.services.map(\.name)
         imageDirectory = image.path.contains("/") ? String(image.path[..<image.path.lastIndex(of: "/")!]) : "."
         let missing = missingMechanisms
         if !missing.isEmpty {
@@ -77,6 +80,12 @@ final class DomainLauncher {
         defer { try? outputEnd.close() }
         var request = try spawnRequest(entry, path: path, control: control)
         request.outputFD = outputEnd.rawValue
+        // The file service's root: the domain holds its own copy once spawned.
+        let fileRoot = try entry.fileStore.map { try FileStoreLaunch.prepareRoot(FileStoreLaunch.root(of: $0)) }
+        defer { if let fileRoot { close(fileRoot) } }
+        if let fileRoot, let store = entry.fileStore {
+            FileStoreLaunch.widen(&request, rootFD: fileRoot, config: store, services: serviceNames)
+        }
         let spawned = try SpawnedDomain(spawning: request)
         return LaunchedDomain(pid: spawned.pid, pidfd: FileDescriptor(rawValue: spawned.pidfd),
                               notifyFD: spawned.notifyFD.map { FileDescriptor(rawValue: $0) },
@@ -99,7 +108,8 @@ final class DomainLauncher {
         request.readOnlyPaths += entry.sandbox.readOnlyPaths
         request.readWritePaths = entry.sandbox.readWritePaths
         request.landlock = host.landlockABI > 0
-        request.filter = entry.sandbox.seccomp ? try filter(for: entry.sandbox.extraSyscalls) : nil
+        let fileCalls = entry.fileStore == nil ? [] : FileStoreLaunch.syscalls
+        request.filter = entry.sandbox.seccomp ? try filter(for: entry.sandbox.extraSyscalls + fileCalls) : nil
         return request
     }
 
@@ -124,6 +134,10 @@ final class DomainLauncher {
             "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)" : "host's",
         ]
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
+        if let store = entry.fileStore {
+            summary["file_root"] = FileStoreLaunch.root(of: store)
+            summary["file_syscalls"] = FileStoreLaunch.syscalls.joined(separator: ",")
+        }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }
         return summary
     }

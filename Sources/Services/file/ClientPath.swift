@@ -1,0 +1,59 @@
+// ClientPath: the first of the three confinement layers. A path from a client is text
+// it wrote into the A-stack; before anything touches the disk it must be relative,
+// printable, made of real names (no ".", "..", or empty components) and short enough.
+// Layer two (openat2 beneath the view) and three (Landlock on the root) hold even when
+// this one is wrong.
+import Interfaces
+
+struct ClientPath: CustomStringConvertible {
+    /// The names from the view's root down; empty for the view's root itself.
+    let components: [String]
+
+    var description: String { components.isEmpty ? "." : components.joined(separator: "/") }
+    var isRoot: Bool { components.isEmpty }
+    /// The parent's components and the last name (nil for the view's root).
+    var parent: ClientPath { ClientPath(components: Array(components.dropLast())) }
+    var name: String? { components.last }
+    /// The path as openat2 takes it: "." for the root.
+    var relative: String { components.isEmpty ? "." : components.joined(separator: "/") }
+
+    init(components: [String]) { self.components = components }
+
+    /// `allowRoot`: "" (or ".") names the view's root, which may be listed, stat'ed,
+    /// synced, but never written, removed or renamed.
+    init(checking text: String, allowRoot: Bool = false) throws(FileError) {
+        guard text.utf8.count <= FileInterface.pathCapacity else {
+            throw FileError(.nameTooLong, "path is \(text.utf8.count) bytes; at most \(FileInterface.pathCapacity)")
+        }
+        if let bad = text.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw FileError(.invalidPath, "path contains control character U+\(String(bad.value, radix: 16, uppercase: true)) (NUL and control characters are refused)")
+        }
+        if text.hasPrefix("/") {
+            throw FileError(.invalidPath, "'\(text)' is absolute; paths are relative to your view")
+        }
+        if text.isEmpty || text == "." {
+            guard allowRoot else { throw FileError(.invalidPath, "this call needs a path below your view's root, not the root itself") }
+            self.init(components: [])
+            return
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for part in parts {
+            if part.isEmpty { throw FileError(.invalidPath, "'\(text)' has an empty component ('//' or a trailing '/')") }
+            if part == ".." { throw FileError(.outsideView, "'\(text)' uses '..'; paths cannot leave your view") }
+            if part == "." { throw FileError(.invalidPath, "'\(text)' has a '.' component") }
+            if part.utf8.count > FileInterface.nameLimit {
+                throw FileError(.nameTooLong, "a component of '\(text.prefix(64))...' is \(part.utf8.count) bytes; names hold at most \(FileInterface.nameLimit)")
+            }
+            if part.hasPrefix(TemporaryName.prefix) {
+                throw FileError(.invalidPath, "names starting with '\(TemporaryName.prefix)' are the service's own temporary files")
+            }
+        }
+        self.init(components: parts)
+    }
+}
+
+/// The service's temporary files (write, put): ".nk-put-<instance>-<n>" beside their target.
+/// A restarted service removes those of earlier instances; clients cannot name them.
+enum TemporaryName {
+    static let prefix = ".nk-put-"
+}

@@ -1,0 +1,302 @@
+// FileStore: the procedures, on paths already checked (ClientPath) and resolved beneath
+// the caller's view (Beneath). Reads run concurrently; every change takes one write lock,
+// so quota counts stay exact and two writers of one file land one after the other.
+//
+// What an acknowledgement promises (docs/file-service.md):
+//   write, writeAt, append, truncate, mkdir, remove, rename: done in the host's page
+//     cache before the reply, so they survive a crash (or kill) of this service;
+//   sync, put: also fsync'ed (file and directory), so they survive a crash of the machine.
+import CNanoKernel
+import Glibc
+import Interfaces
+import LRPC
+
+final class FileStore: @unchecked Sendable {
+    let quotas: Quotas
+    private let writeLock = Monitor()
+    /// Names this instance's temporary files, so a restarted service can remove only
+    /// those an earlier instance left.
+    let instance: String
+    private var temporaries: UInt64 = 0
+
+    init(root: Int32) {
+        quotas = Quotas(root: root)
+        instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    }
+
+    private func changing<T>(_ body: () throws(FileError) -> T) throws(FileError) -> T {
+        do {
+            return try writeLock.locked { try body() }
+        } catch let error as FileError {
+            throw error
+        } catch {
+            throw FileError(.io, "\(error)")
+        }
+    }
+
+    private func rootRelative(_ view: View, _ path: ClientPath) -> String {
+        view.path.isEmpty ? path.relative : view.path + "/" + path.relative
+    }
+
+    // MARK: reading
+
+    func stat(_ view: View, _ path: ClientPath) throws(FileError) -> FileStat {
+        let fd = try Beneath.open(view.directory.fd, path.relative, NK_O_PATH, shown: path.description)
+        let st = try Beneath.stat(fd.fd, path.description)
+        let kind = Beneath.isRegular(st) ? "file" : Beneath.isDirectory(st) ? "directory" : "other"
+        return FileStat(kind: kind, size: UInt64(st.st_size), modifiedSeconds: Int64(st.st_mtim.tv_sec),
+                        modifiedNanoseconds: Int64(st.st_mtim.tv_nsec))
+    }
+
+    func read(_ view: View, _ path: ClientPath, offset: UInt64, count: UInt32) throws(FileError) -> ReadResult {
+        let fd = try openRegular(view, path, O_RDONLY)
+        let size = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+        guard offset <= size else {
+            throw FileError(.tooLarge, "offset \(offset) is past the end of \(path) (\(size) bytes)")
+        }
+        let want = count == 0 ? FileInterface.chunkCapacity : min(Int(count), FileInterface.chunkCapacity)
+        let data = try Beneath.readFully(fd.fd, count: want, at: offset, path.description)
+        return ReadResult(data: data, size: size, eof: offset + UInt64(data.count) >= size)
+    }
+
+    /// A page of entries; the cursor is the directory's own position (telldir), so a
+    /// restarted service continues where the client left off.
+    func list(_ view: View, _ path: ClientPath, cursor: UInt64) throws(FileError) -> ListPage {
+        let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_DIRECTORY, shown: path.description)
+        guard let dir = fdopendir(fd.fd) else { throw Beneath.failure(errno, path.description) }
+        fd.release()  // closedir closes it now
+        defer { closedir(dir) }
+        if cursor > 0 { seekdir(dir, Int(cursor)) }
+        var text = "", count: UInt32 = 0, unlisted: UInt32 = 0
+        var next: UInt64 = 0
+        while true {
+            let position = telldir(dir)
+            guard let entry = readdir(dir) else { next = 0; break }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." || name.hasPrefix(TemporaryName.prefix) { continue }
+            if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { unlisted += 1; continue }
+            let st = Beneath.statEntry(dirfd(dir), name)
+            let kind = st.map { Beneath.isRegular($0) ? "f" : Beneath.isDirectory($0) ? "d" : "o" } ?? "o"
+            let line = "\(kind)\t\(st.map { Beneath.isRegular($0) ? UInt64($0.st_size) : 0 } ?? 0)\t\(name)\n"
+            if text.utf8.count + line.utf8.count > FileInterface.listCapacity { next = UInt64(position); break }
+            text += line
+            count += 1
+        }
+        return ListPage(entries: text, next: next, count: count, unlisted: unlisted)
+    }
+
+    // MARK: writing in place
+
+    func writeAt(_ view: View, _ path: ClientPath, offset: UInt64, data: [UInt8], append: Bool = false) throws(FileError) -> WriteResult {
+        try view.requireWritable()
+        return try changing { () throws(FileError) -> WriteResult in
+            let (fd, created) = try openForWriting(view, path)
+            let old = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+            let at = append ? old : offset
+            guard at <= UInt64(Int64.max) - UInt64(data.count) else {
+                throw FileError(.tooLarge, "offset \(at) + \(data.count) bytes is past what a file may hold")
+            }
+            let end = max(old, at + UInt64(data.count))
+            do throws(FileError) {
+                try quotas.check(view, bytes: Int64(end - old), files: 0)
+                try Beneath.writeFully(fd.fd, data, at: at, path.description)
+            } catch {
+                // Nothing acknowledged is lost: the file goes back to its old length.
+                if ftruncate(fd.fd, off_t(old)) == 0, created { _ = removeCreated(view, path) }
+                throw error
+            }
+            quotas.charge(rootRelative(view, path), bytes: Int64(end - old), files: 0)
+            return WriteResult(offset: at, size: end)
+        }
+    }
+
+    func truncate(_ view: View, _ path: ClientPath, size: UInt64) throws(FileError) -> WriteResult {
+        try view.requireWritable()
+        guard size <= UInt64(Int64.max) else { throw FileError(.tooLarge, "size \(size) is past what a file may hold") }
+        return try changing { () throws(FileError) -> WriteResult in
+            let fd = try openRegular(view, path, O_WRONLY)
+            let old = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+            try quotas.check(view, bytes: Int64(size) - Int64(old), files: 0)
+            guard ftruncate(fd.fd, off_t(size)) == 0 else { throw Beneath.failure(errno, path.description) }
+            quotas.charge(rootRelative(view, path), bytes: Int64(size) - Int64(old), files: 0)
+            return WriteResult(offset: 0, size: size)
+        }
+    }
+
+    // MARK: replacing whole files
+
+    /// A temporary file beside the target, renamed over it: the file is the old or the
+    /// new contents, never a mixture. `durable` (put) adds the fsyncs.
+    func replace(_ view: View, _ path: ClientPath, data: [UInt8], durable: Bool) throws(FileError) -> WriteResult {
+        try view.requireWritable()
+        return try changing { () throws(FileError) -> WriteResult in
+            let parent = try openParent(view, path, create: true)
+            let name = path.name!
+            let old = Beneath.statEntry(parent.fd, name)
+            if let old, !Beneath.isRegular(old) {
+                throw Beneath.isDirectory(old) ? FileError(.isDirectory, "\(path) is a directory")
+                                               : FileError(.notRegular, "\(path) is not a regular file")
+            }
+            let oldSize = Int64(old?.st_size ?? 0)
+            try quotas.check(view, bytes: Int64(data.count) - oldSize, files: old == nil ? 1 : 0)
+            temporaries += 1
+            let temporary = "\(TemporaryName.prefix)\(instance)-\(temporaries)"
+            let fd = openat(parent.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Beneath.failure(errno, path.description) }
+            let file = Descriptor(fd)
+            do throws(FileError) {
+                try Beneath.writeFully(file.fd, data, at: 0, path.description)
+                if durable { try Beneath.fsync(file.fd, path.description) }
+                guard nk_renameat2(parent.fd, temporary, parent.fd, name, 0) == 0 else { throw Beneath.failure(errno, path.description) }
+            } catch {
+                unlinkat(parent.fd, temporary, 0)
+                throw error
+            }
+            if durable { try syncDirectory(parent, path.parent) }
+            quotas.charge(rootRelative(view, path), bytes: Int64(data.count) - oldSize, files: old == nil ? 1 : 0)
+            return WriteResult(offset: 0, size: UInt64(data.count))
+        }
+    }
+
+    // MARK: names
+
+    func mkdir(_ view: View, _ path: ClientPath) throws(FileError) {
+        try view.requireWritable()
+        try changing { () throws(FileError) in
+            let parent = try openParent(view, path, create: true)
+            if let st = Beneath.statEntry(parent.fd, path.name!) {
+                guard Beneath.isDirectory(st) else { throw FileError(.exists, "\(path) exists and is not a directory") }
+                return
+            }
+            try quotas.check(view, bytes: 0, files: 1)
+            guard mkdirat(parent.fd, path.name!, 0o700) == 0 else { throw Beneath.failure(errno, path.description) }
+            quotas.charge(rootRelative(view, path), bytes: 0, files: 1)
+        }
+    }
+
+    func remove(_ view: View, _ path: ClientPath) throws(FileError) {
+        try view.requireWritable()
+        try changing { () throws(FileError) in
+            let parent = try openParent(view, path, create: false)
+            guard let st = Beneath.statEntry(parent.fd, path.name!) else { throw FileError(.notFound, "\(path) does not exist") }
+            let flags = Beneath.isDirectory(st) ? AT_REMOVEDIR : 0
+            guard unlinkat(parent.fd, path.name!, flags) == 0 else { throw Beneath.failure(errno, path.description) }
+            quotas.charge(rootRelative(view, path), bytes: Beneath.isRegular(st) ? -Int64(st.st_size) : 0, files: -1)
+        }
+    }
+
+    func rename(_ view: View, from: ClientPath, to: ClientPath) throws(FileError) {
+        try view.requireWritable()
+        try changing { () throws(FileError) in
+            let source = try openParent(view, from, create: false)
+            guard let moving = Beneath.statEntry(source.fd, from.name!) else { throw FileError(.notFound, "\(from) does not exist") }
+            let target = try openParent(view, to, create: true)
+            let replaced = Beneath.statEntry(target.fd, to.name!)
+            if let replaced, Beneath.isDirectory(replaced) != Beneath.isDirectory(moving) {
+                throw Beneath.isDirectory(replaced) ? FileError(.isDirectory, "\(to) is a directory")
+                                                    : FileError(.notDirectory, "\(to) is not a directory")
+            }
+            guard nk_renameat2(source.fd, from.name!, target.fd, to.name!, 0) == 0 else {
+                if errno == EINVAL { throw FileError(.invalidPath, "cannot move \(from) into itself") }
+                throw Beneath.failure(errno, "\(from) -> \(to)")
+            }
+            if Beneath.isDirectory(moving) { quotas.recountAll(); return }
+            let size = Beneath.isRegular(moving) ? Int64(moving.st_size) : 0
+            quotas.charge(rootRelative(view, from), bytes: -size, files: -1)
+            quotas.charge(rootRelative(view, to), bytes: size, files: 1)
+            if let replaced {
+                quotas.charge(rootRelative(view, to), bytes: Beneath.isRegular(replaced) ? -Int64(replaced.st_size) : 0, files: -1)
+            }
+        }
+    }
+
+    /// fsync of the path (file or directory) and of the directory holding it.
+    func sync(_ view: View, _ path: ClientPath) throws(FileError) {
+        let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_NONBLOCK, shown: path.description)
+        try Beneath.fsync(fd.fd, path.description)
+        if !path.isRoot {
+            let parent = try Beneath.open(view.directory.fd, path.parent.relative, O_RDONLY | O_DIRECTORY, shown: path.parent.description)
+            try Beneath.fsync(parent.fd, path.parent.description)
+        }
+    }
+
+    // MARK: helpers
+
+    /// A regular file, opened without following links and without blocking on a FIFO.
+    private func openRegular(_ view: View, _ path: ClientPath, _ flags: Int32) throws(FileError) -> Descriptor {
+        let fd = try Beneath.open(view.directory.fd, path.relative, flags | O_NONBLOCK, shown: path.description)
+        let st = try Beneath.stat(fd.fd, path.description)
+        if Beneath.isDirectory(st) { throw FileError(.isDirectory, "\(path) is a directory") }
+        if !Beneath.isRegular(st) { throw FileError(.notRegular, "\(path) is not a regular file") }
+        return fd
+    }
+
+    /// Open for writing, creating the file (and its parents) when missing.
+    private func openForWriting(_ view: View, _ path: ClientPath) throws(FileError) -> (Descriptor, created: Bool) {
+        let parent = try openParent(view, path, create: true)
+        if Beneath.statEntry(parent.fd, path.name!) == nil {
+            try quotas.check(view, bytes: 0, files: 1)
+            let fd = try Beneath.open(parent.fd, path.name!, O_WRONLY | O_CREAT | O_EXCL, shown: path.description)
+            quotas.charge(rootRelative(view, path), bytes: 0, files: 1)
+            return (fd, true)
+        }
+        return (try openRegular(view, path, O_WRONLY), false)
+    }
+
+    private func removeCreated(_ view: View, _ path: ClientPath) -> Bool {
+        guard let parent = try? openParent(view, path, create: false),
+              unlinkat(parent.fd, path.name!, 0) == 0 else { return false }
+        quotas.charge(rootRelative(view, path), bytes: 0, files: -1)
+        return true
+    }
+
+    /// The directory holding `path`, beneath the view; with `create`, missing parents
+    /// are made (each counted against the view's file quota).
+    private func openParent(_ view: View, _ path: ClientPath, create: Bool) throws(FileError) -> Descriptor {
+        let parent = path.parent
+        do throws(FileError) {
+            return try Beneath.open(view.directory.fd, parent.relative, NK_O_PATH | O_DIRECTORY, shown: parent.description)
+        } catch {
+            guard error.code == .notFound && create else { throw error }
+            var current = try Beneath.open(view.directory.fd, ".", NK_O_PATH | O_DIRECTORY, shown: "your view")
+            var made: [String] = []
+            for name in parent.components {
+                made.append(name)
+                if Beneath.statEntry(current.fd, name) == nil {
+                    try quotas.check(view, bytes: 0, files: 1)
+                    if mkdirat(current.fd, name, 0o700) != 0 && errno != EEXIST { throw Beneath.failure(errno, made.joined(separator: "/")) }
+                    quotas.charge(rootRelative(view, ClientPath(components: made)), bytes: 0, files: 1)
+                }
+                current = try Beneath.open(current.fd, name, NK_O_PATH | O_DIRECTORY, shown: made.joined(separator: "/"))
+            }
+            return current
+        }
+    }
+
+    private func syncDirectory(_ parent: Descriptor, _ path: ClientPath) throws(FileError) {
+        // An NK_O_PATH descriptor cannot be fsync'ed: reopen the directory itself.
+        let fd = try Beneath.open(parent.fd, ".", O_RDONLY | O_DIRECTORY, shown: path.description)
+        try Beneath.fsync(fd.fd, path.description)
+    }
+
+    /// Temporary files an earlier instance left behind (killed between create and rename).
+    func removeStaleTemporaries(in directory: Int32) {
+        let fd = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0, let dir = fdopendir(fd) else { if fd >= 0 { close(fd) }; return }
+        defer { closedir(dir) }
+        var subdirectories: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            if name.hasPrefix(TemporaryName.prefix) && !name.hasPrefix(TemporaryName.prefix + instance + "-") {
+                unlinkat(dirfd(dir), name, 0)
+            } else if entry.pointee.d_type == UInt8(DT_DIR) {
+                subdirectories.append(name)
+            }
+        }
+        for name in subdirectories {
+            let sub = openat(dirfd(dir), name, NK_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if sub >= 0 { removeStaleTemporaries(in: sub); close(sub) }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// nk-file: the file service. A confined, durable file store: each client sees only the
+// view the image grants it (by the name the kernel gave its binding), every path is
+// checked and then resolved beneath that view with openat2, Landlock allows this domain
+// its root and nothing else, and only this domain's seccomp filter allows file calls.
+// See docs/file-service.md.
+import Glibc
+import Interfaces
+import LRPC
+
+let config: FileServiceConfig
+do {
+    config = try FileServiceConfig.fromEnvironment()
+} catch {
+    logError("file: cannot start: \(error)")
+    exit(1)
+}
+let views = Views(config: config)
+let store = FileStore(root: config.rootFD)
+
+/// Every procedure: the caller's view from the kernel's context, the path checked, the body.
+func serve<A, R>(_ procedure: Procedure<A, R>, on service: Service,
+                 _ body: @escaping (View, A) throws(FileError) -> R) {
+    service.handle(procedure) { arguments, context in
+        let view = try views.view(for: context.callerName)
+        return try body(view, arguments)
+    }
+}
+
+let service = Service(interface: FileInterface.name)
+serve(FileInterface.stat, on: service) { view, a throws(FileError) in
+    try store.stat(view, ClientPath(checking: a.path, allowRoot: true))
+}
+serve(FileInterface.list, on: service) { view, a throws(FileError) in
+    try store.list(view, ClientPath(checking: a.path, allowRoot: true), cursor: a.cursor)
+}
+serve(FileInterface.read, on: service) { view, a throws(FileError) in
+    try store.read(view, ClientPath(checking: a.path), offset: a.offset, count: a.count)
+}
+serve(FileInterface.write, on: service) { view, a throws(FileError) in
+    try store.replace(view, ClientPath(checking: a.path), data: a.data, durable: false)
+}
+serve(FileInterface.writeAt, on: service) { view, a throws(FileError) in
+    try store.writeAt(view, ClientPath(checking: a.path), offset: a.offset, data: a.data)
+}
+serve(FileInterface.append, on: service) { view, a throws(FileError) in
+    try store.writeAt(view, ClientPath(checking: a.path), offset: 0, data: a.data, append: true)
+}
+serve(FileInterface.truncate, on: service) { view, a throws(FileError) in
+    try store.truncate(view, ClientPath(checking: a.path), size: a.size)
+}
+serve(FileInterface.remove, on: service) { view, a throws(FileError) in
+    try store.remove(view, ClientPath(checking: a.path))
+    return Empty()
+}
+serve(FileInterface.rename, on: service) { view, a throws(FileError) in
+    try store.rename(view, from: ClientPath(checking: a.from), to: ClientPath(checking: a.to))
+    return Empty()
+}
+serve(FileInterface.mkdir, on: service) { view, a throws(FileError) in
+    try store.mkdir(view, ClientPath(checking: a.path))
+    return Empty()
+}
+serve(FileInterface.sync, on: service) { view, a throws(FileError) in
+    try store.sync(view, ClientPath(checking: a.path, allowRoot: true))
+    return Empty()
+}
+serve(FileInterface.put, on: service) { view, a throws(FileError) in
+    try store.replace(view, ClientPath(checking: a.path), data: a.data, durable: true)
+}
+
+// A killed instance may have left a temporary file between its create and its rename.
+store.removeStaleTemporaries(in: config.rootFD)
+ServiceMain.run(service)
