@@ -78,6 +78,8 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Test-only: attacks the sandbox from inside a domain (attack code in CHostile).
         .target(name: "CHostile", path: "Sources/CHostile"),
+        // Test-only: a service that uses the file service as itself (FileServiceTests).
+        service("nk-tenant", folder: "tenant"),
         .executableTarget(
             name: "nk-hostile",
             dependencies: ["LRPC", "Interfaces", "CHostile"],

@@ -1,0 +1,458 @@
+// The file service (nk-file) in a real kernel: every procedure and its typed errors,
+// confinement against "..", absolute paths and symlinks (planted, and swapped in during
+// calls), per-client views, quotas, concurrent writers, streamed copies, and acknowledged
+// writes surviving SIGKILL of the service.
+import Foundation
+import Glibc
+import Interfaces
+import LRPC
+import NanoKernel
+import XCTest
+
+final class FileServiceTests: KernelTestCase {
+    override var bootsDefaultImage: Bool { false }
+
+    var root: String { kernel.directory + "/files" }
+
+    static let operatorView = """
+        [[service.file.view]]
+        client = "operator"
+        path = ""
+        access = "read-write"
+        """
+
+    /// Boots name + file (+ tenants) with the root in the test's directory; returns the
+    /// operator's file client.
+    @discardableResult
+    func boot(views: String = operatorView, tenants: [String] = []) throws -> FileClient {
+        let tenantEntries = tenants.map { """
+            [[service]]
+            name = "\($0)"
+            executable = "nk-tenant"
+            provides = ["\($0)"]
+            imports = ["name", "file"]
+            """ }.joined(separator: "\n\n")
+        let image = kernel.writeImage("""
+            [image]
+            name = "files"
+
+            [operator]
+            imports = [\((["name", "file"] + tenants).map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            [[service]]
+            name = "name"
+            executable = "nk-name"
+            provides = ["name"]
+
+            [[service]]
+            name = "file"
+            executable = "nk-file"
+            provides = ["file"]
+            imports = ["name"]
+
+            [service.file]
+            root = "\(root)"
+            \(views)
+
+            \(tenantEntries)
+            """)
+        try kernel.boot(image: image)
+        return try client()
+    }
+
+    func client() throws -> FileClient {
+        let binding = try kernel.connect().importInterface(FileInterface.name)
+        binding.callTimeoutSeconds = 20
+        return FileClient(binding)
+    }
+
+    /// The FileError a call threw (fails the test when it threw something else or nothing).
+    func fileError(_ body: @autoclosure () throws -> Any, file: StaticString = #filePath, line: UInt = #line) -> FileError.Code? {
+        do {
+            _ = try body()
+            XCTFail("expected a FileError, the call succeeded", file: file, line: line)
+        } catch let error as FileError {
+            return error.code
+        } catch {
+            XCTFail("expected a FileError, got \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    // MARK: procedures
+
+    func testEveryProcedure() throws {
+        let files = try boot()
+        XCTAssertEqual(try files.write("notes/today.txt", bytes("buy milk")).size, 8)
+        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy milk"))
+        XCTAssertEqual(try files.stat("notes/today.txt").kind, "file")
+        XCTAssertEqual(try files.stat("notes").kind, "directory")
+        XCTAssertEqual(try files.stat("").kind, "directory")
+        XCTAssertEqual(try files.list("notes"), [FileEntry(name: "today.txt", kind: "file", size: 8)])
+
+        XCTAssertEqual(try files.write("notes/today.txt", at: 4, bytes("MILK and eggs")).size, 17)
+        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy MILK and eggs"))
+        let appended = try files.append("notes/today.txt", bytes("!"))
+        XCTAssertEqual(appended.offset, 17)
+        XCTAssertEqual(appended.size, 18)
+        XCTAssertEqual(try files.read("notes/today.txt", offset: 4, count: 4).data, bytes("MILK"))
+        let end = try files.read("notes/today.txt", offset: 18)
+        XCTAssertEqual(end.data, [])
+        XCTAssertTrue(end.eof)
+
+        XCTAssertEqual(try files.truncate("notes/today.txt", to: 3).size, 3)
+        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy"))
+        try files.rename("notes/today.txt", to: "archive/2026/done.txt")
+        XCTAssertEqual(fileError(try files.stat("notes/today.txt")), .notFound)
+        XCTAssertEqual(try files.read("archive/2026/done.txt").data, bytes("buy"))
+        try files.mkdir("a/b/c")
+        try files.mkdir("a/b/c")  // an existing directory is not an error
+        XCTAssertEqual(try files.stat("a/b/c").kind, "directory")
+        try files.sync("archive/2026/done.txt")
+        try files.sync("")
+        XCTAssertEqual(try files.put("config/settings.toml", bytes("x = 1")).size, 5)
+        XCTAssertEqual(try files.read("config/settings.toml").data, bytes("x = 1"))
+        try files.remove("archive/2026/done.txt")
+        try files.remove("archive/2026")
+        XCTAssertEqual(fileError(try files.stat("archive/2026")), .notFound)
+
+        // What the service wrote is what is on disk, and no temporary file is left.
+        XCTAssertEqual(try String(contentsOfFile: root + "/config/settings.toml", encoding: .utf8), "x = 1")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/config"), ["settings.toml"])
+    }
+
+    func testListIsPaged() throws {
+        let files = try boot()
+        try files.mkdir("many")
+        // Long names so a page (16 KiB) holds about 60 of them: 400 names take several pages.
+        for i in 0..<400 {
+            let name = String(format: "%04d-", i) + String(repeating: "n", count: 240)
+            FileManager.default.createFile(atPath: root + "/many/" + name, contents: Data([1, 2, 3]))
+        }
+        var pages = 0, cursor: UInt64 = 0
+        var names: [String] = []
+        repeat {
+            let page = try files.call(FileInterface.list, ListArguments(path: "many", cursor: cursor))
+            names += page.items.map(\.name)
+            cursor = page.next
+            pages += 1
+        } while cursor != 0 && pages < 100
+        XCTAssertGreaterThan(pages, 3)
+        XCTAssertEqual(names.count, 400)
+        XCTAssertEqual(Set(names).count, 400)
+        XCTAssertEqual(try files.list("many").count, 400)
+    }
+
+    func testBadInputGetsATypedErrorAndTheServiceKeepsServing() throws {
+        let files = try boot()
+        try files.write("dir/file.txt", bytes("kept"))
+        XCTAssertEqual(fileError(try files.read("../outside")), .outsideView)
+        XCTAssertEqual(fileError(try files.read("dir/../../outside")), .outsideView)
+        XCTAssertEqual(fileError(try files.read("/etc/passwd")), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("a\u{0}b", [])), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("a\nb", [])), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("a\u{1b}[2J", [])), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("dir//x", [])), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("", [])), .invalidPath)
+        XCTAssertEqual(fileError(try files.write(String(repeating: "n", count: 256), [])), .nameTooLong)
+        XCTAssertThrowsError(try files.write(String(repeating: "d/", count: 520) + "x", [])) {
+            guard case CallError.argumentsTooLarge = $0 else { return XCTFail("expected argumentsTooLarge, got \($0)") }
+        }
+        XCTAssertEqual(fileError(try files.read("dir/file.txt", offset: 5)), .tooLarge)  // past the end
+        XCTAssertEqual(fileError(try files.read("missing.txt")), .notFound)
+        XCTAssertEqual(fileError(try files.read("dir")), .isDirectory)
+        XCTAssertEqual(fileError(try files.write("dir", bytes("x"))), .isDirectory)
+        XCTAssertEqual(fileError(try files.write("dir/file.txt/x", bytes("x"))), .notDirectory)
+        XCTAssertEqual(fileError(try files.list("dir/file.txt")), .notDirectory)
+        XCTAssertEqual(fileError(try files.remove("dir")), .notEmpty)
+        XCTAssertEqual(fileError(try files.remove("")), .invalidPath)
+        XCTAssertEqual(fileError(try files.write("dir/file.txt", at: UInt64(Int64.max), bytes("x"))), .tooLarge)
+        XCTAssertEqual(fileError(try files.rename("dir", to: "dir/inner")), .invalidPath)
+
+        // More than an A-stack from the typed client: refused in the stub, before the trap.
+        XCTAssertThrowsError(try files.write("big", [UInt8](repeating: 0, count: FileInterface.chunkCapacity + 1))) {
+            guard case CallError.argumentsTooLarge = $0 else { return XCTFail("expected argumentsTooLarge, got \($0)") }
+        }
+        // From a raw client that claims a longer payload than the A-stack holds: the
+        // server stub refuses the arguments.
+        XCTAssertThrowsError(try files.binding.call(
+            procedureID: FileInterface.writeAt.id, name: "writeAt",
+            write: { (w: inout AStackWriter) throws(CallError) in
+                try w.put(text: "dir/file.txt", capacity: FileInterface.pathCapacity, field: "path")
+                try w.put(UInt64(0), field: "offset")
+                try w.put(UInt32(10_000_000), field: "data")
+            },
+            read: { (_: inout AStackReader) throws(CallError) in })) {
+            guard case CallError.malformed = $0 else { return XCTFail("expected malformed, got \($0)") }
+        }
+        XCTAssertEqual(try files.read("dir/file.txt").data, bytes("kept"))
+        XCTAssertEqual(try kernel.domain("file").state, "ready")
+    }
+
+    // MARK: confinement
+
+    func testSymlinksPlantedInsideTheRootAreNeverFollowed() throws {
+        let files = try boot()
+        let secret = kernel.directory + "/secret.txt"
+        FileManager.default.createFile(atPath: secret, contents: Data("outside".utf8))
+        try files.mkdir("inner")
+        try files.write("inner/real.txt", bytes("inside"))
+        XCTAssertEqual(symlink(secret, root + "/link-to-file"), 0)
+        XCTAssertEqual(symlink(kernel.directory, root + "/link-to-dir"), 0)
+        XCTAssertEqual(symlink("../secret.txt", root + "/relative-link"), 0)
+        XCTAssertEqual(symlink("inner", root + "/inner-link"), 0)
+
+        for path in ["link-to-file", "relative-link", "link-to-dir/secret.txt", "inner-link/real.txt"] {
+            XCTAssertEqual(fileError(try files.read(path)), .notRegular, path)
+            XCTAssertEqual(fileError(try files.write(path, at: 0, bytes("x"))), .notRegular, path)
+        }
+        XCTAssertEqual(fileError(try files.write("link-to-dir/new.txt", bytes("x"))), .notRegular)
+        XCTAssertEqual(fileError(try files.list("link-to-dir")), .notRegular)
+        XCTAssertEqual(fileError(try files.truncate("link-to-file", to: 0)), .notRegular)
+        XCTAssertEqual(fileError(try files.stat("link-to-file")), .notRegular)
+        // Replacing a link is refused; removing one removes the link, never its target.
+        XCTAssertEqual(fileError(try files.write("link-to-file", bytes("replaced"))), .notRegular)
+        try files.remove("relative-link")
+        try files.remove("link-to-file")
+        XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "outside")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: kernel.directory + "/new.txt"))
+        XCTAssertTrue(try files.list("").contains { $0.name == "link-to-dir" && $0.kind == "other" })
+    }
+
+    func testASymlinkSwappedInDuringCallsNeverLeadsOutside() throws {
+        let files = try boot()
+        let outside = kernel.directory + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: outside + "/data.txt", contents: Data("OUTSIDE".utf8))
+        try files.write("swap/data.txt", bytes("inside"))
+        // A host thread turns "swap" back and forth between the real directory and a
+        // symlink to the outside while the client reads and writes through it.
+        final class Flag: @unchecked Sendable { var raised = false }
+        let stop = Flag()
+        let swapper = Thread { [root] in
+            while !stop.raised {
+                rename(root + "/swap", root + "/swap-real")
+                symlink(outside, root + "/swap")
+                usleep(50)
+                unlink(root + "/swap")
+                rename(root + "/swap-real", root + "/swap")
+            }
+        }
+        swapper.start()
+        var reads = 0, refusals = 0
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            do {
+                let data = try files.read("swap/data.txt").data
+                XCTAssertTrue(data == bytes("inside") || data.isEmpty, "read \(String(decoding: data, as: UTF8.self))")
+                reads += 1
+            } catch let error as FileError {
+                XCTAssertTrue([.notRegular, .notFound].contains(error.code), "\(error)")
+                refusals += 1
+            }
+            _ = try? files.write("swap/data.txt", at: 0, bytes("inside"))
+            _ = try? files.write("swap/new.txt", bytes("new"))
+        }
+        stop.raised = true
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { swapper.isFinished })
+        XCTAssertEqual(try String(contentsOfFile: outside + "/data.txt", encoding: .utf8), "OUTSIDE")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["data.txt"])
+        // Both happened: reads through the real directory, refusals at the planted link.
+        XCTAssertGreaterThan(reads, 0)
+        XCTAssertGreaterThan(refusals, 0)
+    }
+
+    // MARK: views
+
+    func testClientsSeeOnlyTheirOwnViews() throws {
+        let files = try boot(views: Self.operatorView + """
+
+            [[service.file.view]]
+            client = "alpha"
+            path = "apps/alpha"
+            access = "read-write"
+
+            [[service.file.view]]
+            client = "beta"
+            path = "apps/alpha"
+            access = "read-only"
+
+            [[service.file.view]]
+            client = "*"
+            path = "apps/{client}"
+            access = "read-write"
+            """, tenants: ["alpha", "beta", "gamma"])
+        let runtime = try kernel.connect()
+        let alpha = try runtime.importInterface("alpha"), beta = try runtime.importInterface("beta")
+        let gamma = try runtime.importInterface("gamma")
+        func failure(_ body: @autoclosure () throws -> Any) -> FileError.Code? {
+            do { _ = try body(); return nil } catch CallError.procedureFailed(let text) {
+                return FileError(failureText: text)?.code
+            } catch { return nil }
+        }
+        _ = try alpha.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: bytes("alpha's")))
+        _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: bytes("gamma's")))
+        // Each wrote in its own directory; the operator sees both.
+        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data, bytes("alpha's"))
+        XCTAssertEqual(try files.read("apps/gamma/diary.txt").data, bytes("gamma's"))
+        XCTAssertEqual(try gamma.call(FileTenantInterface.read, PathArgument("diary.txt")).bytes, bytes("gamma's"))
+        XCTAssertEqual(try gamma.call(FileTenantInterface.list, PathArgument("")).text, "diary.txt")
+        // gamma cannot reach alpha's files by any path.
+        XCTAssertEqual(failure(try gamma.call(FileTenantInterface.read, PathArgument("../alpha/diary.txt"))), .outsideView)
+        XCTAssertEqual(failure(try gamma.call(FileTenantInterface.read, PathArgument("/apps/alpha/diary.txt"))), .invalidPath)
+        // beta reads alpha's view, and may not change it.
+        XCTAssertEqual(try beta.call(FileTenantInterface.read, PathArgument("diary.txt")).bytes, bytes("alpha's"))
+        XCTAssertEqual(failure(try beta.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: []))), .readOnly)
+        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data, bytes("alpha's"))
+    }
+
+    func testAClientWithoutAGrantGetsNothing() throws {
+        let files = try boot(views: """
+            [[service.file.view]]
+            client = "alpha"
+            path = "apps/alpha"
+            access = "read-write"
+            """, tenants: ["alpha", "beta"])
+        XCTAssertEqual(fileError(try files.list("")), .noView)
+        XCTAssertThrowsError(try kernel.connect().importInterface("beta").call(
+            FileTenantInterface.write, WholeFile(path: "x", data: []))) {
+            guard case CallError.procedureFailed(let text) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(FileError(failureText: text)?.code, .noView)
+        }
+    }
+
+    // MARK: quotas
+
+    func testQuotasRefuseWithoutDamage() throws {
+        let files = try boot(views: """
+            [[service.file.view]]
+            client = "operator"
+            path = ""
+            access = "read-write"
+            max_mib = 1
+            max_files = 6
+            """)
+        let block = [UInt8](repeating: 7, count: 60_000)
+        for i in 0..<17 { try files.write("data.bin", at: UInt64(i * block.count), block) }  // 1,020,000 bytes
+        XCTAssertEqual(fileError(try files.append("data.bin", block)), .quotaBytes)
+        XCTAssertEqual(fileError(try files.write("data.bin", at: 1_020_000, block)), .quotaBytes)
+        XCTAssertEqual(fileError(try files.truncate("data.bin", to: 2_000_000)), .quotaBytes)
+        XCTAssertEqual(fileError(try files.put("other.bin", block)), .quotaBytes)
+        XCTAssertEqual(try files.stat("data.bin").size, 1_020_000)
+        // Overwriting in place needs no new bytes.
+        try files.write("data.bin", at: 0, block)
+        for name in ["a", "b", "c", "d", "e"] { try files.write(name, []) }
+        XCTAssertEqual(fileError(try files.write("f", [])), .quotaFiles)
+        XCTAssertEqual(fileError(try files.mkdir("dir")), .quotaFiles)
+        XCTAssertEqual(fileError(try files.write("dir/x", [])), .quotaFiles)
+        // Freeing space lets writes in again; the counts follow removes and truncates.
+        try files.truncate("data.bin", to: 0)
+        try files.remove("a")
+        try files.put("other.bin", block)
+        XCTAssertEqual(try files.read("other.bin").data, block)
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
+        XCTAssertEqual(onDisk, ["b", "c", "d", "data.bin", "e", "other.bin"])
+    }
+
+    // MARK: concurrency and streaming
+
+    func testConcurrentWriters() throws {
+        let files = try boot()
+        let record = 100
+        let writers = 4, perWriter = 200
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            for i in 0..<perWriter {
+                let text = String(format: "writer %d record %05d ", w, i).padding(toLength: record - 1, withPad: ".", startingAt: 0) + "\n"
+                do {
+                    try files.append("shared.log", Array(text.utf8))
+                    try files.write("own-\(w).txt", at: UInt64(i * record), Array(text.utf8))
+                } catch {
+                    XCTFail("writer \(w) record \(i): \(error)")
+                }
+            }
+        }
+        let shared = String(decoding: try files.readAll("shared.log"), as: UTF8.self)
+        let lines = shared.split(separator: "\n")
+        XCTAssertEqual(lines.count, writers * perWriter)
+        XCTAssertTrue(lines.allSatisfy { $0.count == record - 1 && $0.hasPrefix("writer ") })
+        XCTAssertEqual(Set(lines).count, writers * perWriter)
+        for w in 0..<writers {
+            let own = String(decoding: try files.readAll("own-\(w).txt"), as: UTF8.self).split(separator: "\n")
+            XCTAssertEqual(own.count, perWriter)
+            XCTAssertTrue(own.enumerated().allSatisfy { $0.element.hasPrefix(String(format: "writer %d record %05d", w, $0.offset)) })
+        }
+    }
+
+    func testStreamedCopyManyTimesTheAStack() throws {
+        let files = try boot()
+        var generator = SystemRandomNumberGenerator()
+        let size = 24 * FileInterface.chunkCapacity + 12345
+        let original = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        XCTAssertEqual(try files.upload(original, to: "backup/blob.bin", durable: true), UInt64(size))
+        XCTAssertEqual(try files.readAll("backup/blob.bin"), original)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/backup"), ["blob.bin"])
+
+        // nkctl cp, both ways, through its own client domain.
+        let local = kernel.directory + "/local.bin", back = kernel.directory + "/back.bin"
+        FileManager.default.createFile(atPath: local, contents: Data(original.reversed()))
+        let up = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, "file:copies/c.bin"], timeout: 60)
+        XCTAssertEqual(up.status, 0, up.output)
+        let down = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, "file:copies/c.bin", back], timeout: 60)
+        XCTAssertEqual(down.status, 0, down.output)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: back)), Data(original.reversed()))
+        let bad = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, back], timeout: 20)
+        XCTAssertEqual(bad.status, 2)
+    }
+
+    // MARK: durability
+
+    /// A writer puts numbered records (each at its own offset, so a retry is harmless)
+    /// and counts acknowledgements while the test SIGKILLs the service at random moments.
+    /// After every restart each acknowledged record is present and byte-exact.
+    func testAcknowledgedWritesSurviveKillingTheService() throws {
+        _ = try boot()
+        let record = 256
+        func content(_ i: Int) -> [UInt8] {
+            var text = Array(String(format: "record %08d ", i).utf8)
+            var x = UInt32(truncatingIfNeeded: i &* 2_654_435_761)
+            while text.count < record { x = x &* 1_103_515_245 &+ 12345; text.append(UInt8(truncatingIfNeeded: x >> 16)) }
+            return text
+        }
+        var acked = 0
+        for round in 0..<4 {
+            let victim = try kernel.domain("file").pid
+            var files = try client()
+            let killAfter = Double.random(in: 0.05...0.4)
+            let start = Date()
+            var killed = false
+            // Write until the kill lands and the binding fails.
+            while true {
+                if !killed && Date().timeIntervalSince(start) > killAfter {
+                    kill(victim, SIGKILL)
+                    killed = true
+                }
+                do {
+                    try files.write("records.bin", at: UInt64(acked * record), content(acked))
+                    acked += 1
+                } catch {
+                    XCTAssertTrue(killed, "round \(round): a call failed before the kill: \(error)")
+                    break
+                }
+            }
+            // The kernel restarts it (restart = "on-failure").
+            XCTAssertTrue(KernelHarness.waitUntil(seconds: 20) {
+                (try? self.kernel.domain("file")).map { $0.pid != victim && $0.state == "ready" } ?? false
+            }, "round \(round): the file service did not come back\n\(kernel.log)")
+            files = try client()
+            let stored = try files.readAll("records.bin")
+            XCTAssertGreaterThanOrEqual(stored.count, acked * record, "round \(round)")
+            for i in 0..<acked where Array(stored[(i * record)..<((i + 1) * record)]) != content(i) {
+                XCTFail("round \(round): acknowledged record \(i) is damaged")
+                break
+            }
+        }
+        XCTAssertGreaterThan(acked, 20)
+    }
+}
