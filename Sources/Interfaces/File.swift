@@ -15,10 +15,14 @@ public enum FileInterface {
     public static let listCapacity = 16384
 
     public static let stat = Procedure<PathArgument, FileStat>(id: 0, name: "stat")
+    /// The first page of a directory (`listFrom` continues at its `next`).
+    public static let list = Procedure<PathArgument, ListPage>(id: 12, name: "list")
     /// A page of a directory; pass the returned `next` back as `cursor` until it is 0.
-    public static let list = Procedure<ListArguments, ListPage>(id: 1, name: "list")
+    public static let listFrom = Procedure<ListArguments, ListPage>(id: 1, name: "listFrom")
+    /// The first chunk of a file (`readAt` reads on).
+    public static let read = Procedure<PathArgument, ReadResult>(id: 13, name: "read")
     /// Up to `count` bytes (0: as many as fit) from `offset`; `eof` says whether the file ends there.
-    public static let read = Procedure<ReadArguments, ReadResult>(id: 2, name: "read")
+    public static let readAt = Procedure<ReadArguments, ReadResult>(id: 2, name: "readAt")
     /// Replaces the whole file (a temporary file renamed over it), creating parents as needed.
     public static let write = Procedure<WholeFile, WriteResult>(id: 3, name: "write")
     /// Writes at `offset` in place, creating the file (and parents) if missing.
@@ -39,7 +43,8 @@ public enum FileInterface {
     public static let put = Procedure<WholeFile, WriteResult>(id: 11, name: "put")
 
     public static let all: [ProcedureDescriptor] = [
-        stat.descriptor, list.descriptor, read.descriptor, write.descriptor, writeAt.descriptor,
+        stat.descriptor, list.descriptor, listFrom.descriptor, read.descriptor, readAt.descriptor,
+        write.descriptor, writeAt.descriptor,
         append.descriptor, truncate.descriptor, remove.descriptor, rename.descriptor, mkdir.descriptor,
         sync.descriptor, put.descriptor,
     ]

@@ -33,7 +33,7 @@ public final class FileClient: @unchecked Sendable {
     public func stat(_ path: String) throws -> FileStat { try call(FileInterface.stat, PathArgument(path)) }
 
     public func read(_ path: String, offset: UInt64 = 0, count: Int = FileClient.chunk) throws -> ReadResult {
-        try call(FileInterface.read, ReadArguments(path: path, offset: offset, count: UInt32(clamping: count)))
+        try call(FileInterface.readAt, ReadArguments(path: path, offset: offset, count: UInt32(clamping: count)))
     }
 
     /// Replaces the file with `data` (at most one chunk; `upload` streams more).
@@ -75,7 +75,7 @@ public final class FileClient: @unchecked Sendable {
         var entries: [FileEntry] = []
         var cursor: UInt64 = 0
         repeat {
-            let page = try call(FileInterface.list, ListArguments(path: path, cursor: cursor))
+            let page = try call(FileInterface.listFrom, ListArguments(path: path, cursor: cursor))
             entries += page.items
             cursor = page.next
         } while cursor != 0

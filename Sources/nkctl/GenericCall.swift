@@ -21,15 +21,8 @@ struct GenericCall {
     }
 
     /// Check the command-line arguments against the layout before anything is sent.
-    /// Trailing number arguments may be left out: they are 0 (`file.read PATH` reads
-    /// from offset 0 as much as fits).
     func parse(_ values: [String]) throws -> [String] {
         let fields = procedure.arguments.fields
-        var values = values
-        let omitted = fields.dropFirst(values.count)
-        if values.count < fields.count && omitted.allSatisfy({ $0.kind != .bytes && $0.kind != .text && $0.kind != .bool }) {
-            values += omitted.map { _ in "0" }
-        }
         guard values.count == fields.count else {
             throw UsageError.message(TerminalText.line("\(interface.name).\(procedure.name) takes \(fields.count) argument\(fields.count == 1 ? "" : "s"), got \(values.count)") + "\n\(usage)")
         }

@@ -35,7 +35,7 @@ struct NKCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nkctl",
         abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
-        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Copy.self, Trace.self, Bench.self,
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Copy.self, Trace.self, Bench.self, FileBench.self,
                       Kill.self, Stop.self, Start.self, Restart.self, Shutdown.self])
 }
 

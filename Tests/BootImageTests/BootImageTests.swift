@@ -14,18 +14,22 @@ final class BootImageTests: XCTestCase {
         let image = try BootImage.load(path: path)
         XCTAssertEqual(image.path, path)
         XCTAssertEqual(image.name, "default")
-        XCTAssertEqual(image.operatorImports, ["name", "clock", "bench"])
+        XCTAssertEqual(image.operatorImports, ["name", "clock", "file", "bench"])
         XCTAssertEqual(image.transports, [:])
         XCTAssertEqual(image.requires, [])
 
-        XCTAssertEqual(image.services.map(\.name), ["name", "clock", "bench"])
-        XCTAssertEqual(image.services.map(\.executable), ["nk-name", "nk-clock", "nk-bench"])
-        XCTAssertEqual(image.services.map(\.provides), [["name"], ["clock"], ["bench"]])
-        XCTAssertEqual(image.services.map(\.imports), [[], ["name"], ["name"]])
-        XCTAssertEqual(image.services.map(\.restart), [.onFailure, .onFailure, .onFailure])
-        XCTAssertEqual(image.services.map(\.line), [11, 18, 24], "each service remembers its [[service]] line")
-        XCTAssertEqual(image.services.map(\.sandbox), Array(repeating: SandboxGrant(), count: 3))
-        XCTAssertEqual(image.services.map(\.arguments), [[], [], []])
+        XCTAssertEqual(image.services.map(\.name), ["name", "clock", "bench", "file"])
+        XCTAssertEqual(image.services.map(\.executable), ["nk-name", "nk-clock", "nk-bench", "nk-file"])
+        XCTAssertEqual(image.services.map(\.provides), [["name"], ["clock"], ["bench"], ["file"]])
+        XCTAssertEqual(image.services.map(\.imports), [[], ["name"], ["name"], ["name"]])
+        XCTAssertEqual(image.services.map(\.restart), [.onFailure, .onFailure, .onFailure, .onFailure])
+        XCTAssertEqual(image.services.map(\.line), [12, 19, 25, 33], "each service remembers its [[service]] line")
+        XCTAssertEqual(image.services.map(\.sandbox), Array(repeating: SandboxGrant(), count: 4))
+        XCTAssertEqual(image.services.map(\.arguments), [[], [], [], []])
+        XCTAssertEqual(image.services.map(\.fileStore), [nil, nil, nil, FileStoreConfig(root: nil, views: [
+            FileViewGrant(client: "operator", path: "", writable: true),
+            FileViewGrant(client: "*", path: "apps/{client}", writable: true, maxBytes: 256 << 20, maxFiles: 10000),
+        ])])
     }
 
     func testEveryFieldMapsToTheModel() throws {

@@ -123,6 +123,33 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/config"), ["settings.toml"])
     }
 
+    /// The default image boots the file service with its root under the state
+    /// directory, made for the uid domains run as, and nkctl's generic call drives it.
+    func testTheDefaultImageKeepsNotes() throws {
+        try kernel.boot()
+        func nkctl(_ args: String...) throws -> (status: Int32, output: String) {
+            try KernelHarness.run([KernelHarness.nkctl, "call", "--socket", kernel.socketPath] + args, timeout: 20)
+        }
+        XCTAssertEqual(try nkctl("file.write", "notes/today.txt", "buy milk").status, 0)
+        let read = try nkctl("file.read", "notes/today.txt")
+        XCTAssertEqual(read.status, 0)
+        XCTAssertTrue(read.output.contains("data: buy milk"), read.output)
+        XCTAssertTrue(try nkctl("file.list", "notes").output.contains("today.txt"))
+        XCTAssertTrue(try nkctl("file.stat", "notes/today.txt").output.contains("size: 8"))
+        XCTAssertEqual(try nkctl("file.rename", "notes/today.txt", "notes/done.txt").status, 0)
+        XCTAssertEqual(try nkctl("file.remove", "notes/done.txt").status, 0)
+        let missing = try nkctl("file.read", "notes/done.txt")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.output.contains("notFound"), missing.output)
+
+        let defaultRoot = String(cString: getenv("XDG_STATE_HOME")) + "/nanokernel/files"
+        XCTAssertEqual(try kernel.domain("file").sandbox["file_root"], defaultRoot)
+        var st = stat()
+        XCTAssertEqual(stat(defaultRoot, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o700)
+        if geteuid() == 0 { XCTAssertEqual(st.st_uid, 65534) }
+    }
+
     func testListIsPaged() throws {
         let files = try boot()
         try files.mkdir("many")
@@ -134,7 +161,7 @@ final class FileServiceTests: KernelTestCase {
         var pages = 0, cursor: UInt64 = 0
         var names: [String] = []
         repeat {
-            let page = try files.call(FileInterface.list, ListArguments(path: "many", cursor: cursor))
+            let page = try files.call(FileInterface.listFrom, ListArguments(path: "many", cursor: cursor))
             names += page.items.map(\.name)
             cursor = page.next
             pages += 1

@@ -30,6 +30,9 @@ final class KernelHarness {
     }
 
     init() {
+        // The default image's file service keeps its root under the state directory:
+        // the test process's own, never the user's.
+        setenv("XDG_STATE_HOME", FileManager.default.temporaryDirectory.path + "/nk-test-state-\(getpid())", 1)
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("nk-test-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -107,7 +107,7 @@ final class KernelRobustnessTests: KernelTestCase {
         let names = try runtime.importInterface(NameInterface.name)
         names.callTimeoutSeconds = 10
         XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
-            (try? names.call(NameInterface.list, Empty()).names) == ["bench", "clock", "name"]
+            (try? names.call(NameInterface.list, Empty()).names) == ["bench", "clock", "file", "name"]
         }, "registrations after the restart: \(String(describing: try? names.call(NameInterface.list, Empty()).names))")
         XCTAssertEqual(try names.call(NameInterface.lookup, InterfaceName("clock")).domain, try kernel.domain("clock").id)
     }

@@ -12,7 +12,7 @@ final class LRPCCallTests: KernelTestCase {
 
         let names = try runtime.importInterface(NameInterface.name)
         names.callTimeoutSeconds = 10
-        XCTAssertEqual(try names.call(NameInterface.list, Empty()).names, ["bench", "clock", "name"])
+        XCTAssertEqual(try names.call(NameInterface.list, Empty()).names, ["bench", "clock", "file", "name"])
         let clockOwner = try names.call(NameInterface.lookup, InterfaceName("clock"))
         XCTAssertTrue(clockOwner.found)
         XCTAssertEqual(clockOwner.domain, try kernel.domain("clock").id, "the registry records the kernel's caller id")
@@ -70,7 +70,7 @@ final class LRPCCallTests: KernelTestCase {
         XCTAssertTrue(unknownProcedure.1.contains("procedures: now, monotonic, resolution"), unknownProcedure.1)
         let unknownService = try nkctl("call", "weather.today")
         XCTAssertNotEqual(unknownService.0, 0)
-        XCTAssertTrue(unknownService.1.contains("interfaces: bench, clock, name"), unknownService.1)
+        XCTAssertTrue(unknownService.1.contains("interfaces: bench, clock, file, name"), unknownService.1)
         let missing = try nkctl("call", "bench.add", "1")
         XCTAssertEqual(missing.0, 2)
         XCTAssertTrue(missing.1.contains("usage: nkctl call bench.add <a:i32> <b:i32>"), missing.1)

@@ -31,9 +31,15 @@ serve(FileInterface.stat, on: service) { view, a throws(FileError) in
     try store.stat(view, ClientPath(checking: a.path, allowRoot: true))
 }
 serve(FileInterface.list, on: service) { view, a throws(FileError) in
+    try store.list(view, ClientPath(checking: a.path, allowRoot: true), cursor: 0)
+}
+serve(FileInterface.listFrom, on: service) { view, a throws(FileError) in
     try store.list(view, ClientPath(checking: a.path, allowRoot: true), cursor: a.cursor)
 }
 serve(FileInterface.read, on: service) { view, a throws(FileError) in
+    try store.read(view, ClientPath(checking: a.path), offset: 0, count: 0)
+}
+serve(FileInterface.readAt, on: service) { view, a throws(FileError) in
     try store.read(view, ClientPath(checking: a.path), offset: a.offset, count: a.count)
 }
 serve(FileInterface.write, on: service) { view, a throws(FileError) in
