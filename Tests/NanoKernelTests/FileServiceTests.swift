@@ -170,6 +170,18 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(names.count, 400)
         XCTAssertEqual(Set(names).count, 400)
         XCTAssertEqual(try files.list("many").count, 400)
+        // A name no client could create (a newline in it) is counted, not listed.
+        FileManager.default.createFile(atPath: root + "/many/bad\nname", contents: nil)
+        let first = try files.call(FileInterface.list, PathArgument("many"))
+        var unlisted = first.unlisted
+        cursor = first.next
+        while cursor != 0 {
+            let page = try files.call(FileInterface.listFrom, ListArguments(path: "many", cursor: cursor))
+            unlisted += page.unlisted
+            cursor = page.next
+        }
+        XCTAssertEqual(unlisted, 1)
+        XCTAssertEqual(try files.list("many").count, 400)
     }
 
     func testBadInputGetsATypedErrorAndTheServiceKeepsServing() throws {
@@ -381,6 +393,43 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try files.read("other.bin").data, block)
         let onDisk = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
         XCTAssertEqual(onDisk, ["b", "c", "d", "data.bin", "e", "other.bin"])
+    }
+
+    /// The root on a 256 KiB tmpfs: a full disk is `noSpace`, and nothing already written
+    /// changes (a failed append leaves the old length, a failed put the old file).
+    func testAFullDiskDamagesNothing() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        guard mount("tmpfs", root, "tmpfs", 0, "size=256k,mode=0700") == 0 else {
+            return XCTFail("cannot mount a small tmpfs for the root (needs CAP_SYS_ADMIN): \(String(cString: strerror(errno)))")
+        }
+        defer { umount2(root, Int32(MNT_DETACH)) }
+        let files = try boot()
+        let keep = (0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try files.write("keep.bin", keep)
+        var size = UInt64(keep.count)
+        var full = false
+        for _ in 0..<8 {
+            do {
+                size = try files.append("keep.bin", keep).size
+            } catch let error as FileError {
+                XCTAssertEqual(error.code, .noSpace, "\(error)")
+                full = true
+                break
+            }
+        }
+        XCTAssertTrue(full, "the 256 KiB disk never filled")
+        XCTAssertEqual(try files.stat("keep.bin").size, size, "a failed append leaves the old length")
+        XCTAssertEqual(fileError(try files.put("keep.bin", keep.reversed())), .noSpace)
+        XCTAssertEqual(fileError(try files.put("other.bin", keep)), .noSpace)
+        let stored = try files.readAll("keep.bin")
+        XCTAssertEqual(UInt64(stored.count), size)
+        XCTAssertEqual(Array(stored.prefix(keep.count)), keep)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["keep.bin"], "no temporary file is left")
+        // Freeing space lets writes in again.
+        try files.truncate("keep.bin", to: 0)
+        try files.put("keep.bin", keep)
+        XCTAssertEqual(try files.readAll("keep.bin"), keep)
+        kernel.shutdown()
     }
 
     // MARK: concurrency and streaming
