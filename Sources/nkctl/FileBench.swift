@@ -11,6 +11,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
+import NanoAdmin
 import NanoKernel
 
 struct FileBench: ParsableCommand {
