@@ -71,8 +71,21 @@ struct FileBench: ParsableCommand {
         guard directory >= 0 else { throw CommandFailed("cannot open \(root)") }
         defer { close(directory) }
         let resolve = UInt64(NK_RESOLVE_BENEATH | NK_RESOLVE_NO_SYMLINKS | NK_RESOLVE_NO_MAGICLINKS | NK_RESOLVE_NO_XDEV)
-        let plain = try median { try Self.repeatOpen(opens) { openat(directory, relative, O_RDONLY | O_CLOEXEC) } } / Double(opens) * 1e9
-        let beneath = try median { try Self.repeatOpen(opens) { nk_openat2(directory, relative, O_RDONLY | O_CLOEXEC, 0, resolve) } } / Double(opens) * 1e9
+        // Alternating runs after a warm-up of each, so neither gets the cold caches.
+        let plainOpen = { openat(directory, relative, O_RDONLY | O_CLOEXEC) }
+        let beneathOpen = { nk_openat2(directory, relative, O_RDONLY | O_CLOEXEC, 0, resolve) }
+        try Self.repeatOpen(opens / 10, plainOpen)
+        try Self.repeatOpen(opens / 10, beneathOpen)
+        var plainTimes: [Double] = [], beneathTimes: [Double] = []
+        for _ in 0..<runs {
+            for (open, into) in [(plainOpen, 0), (beneathOpen, 1)] {
+                let start = monotonicNanoseconds()
+                try Self.repeatOpen(opens, open)
+                let perCall = Double(monotonicNanoseconds() - start) / Double(opens)
+                if into == 0 { plainTimes.append(perCall) } else { beneathTimes.append(perCall) }
+            }
+        }
+        let plain = plainTimes.sorted()[runs / 2], beneath = beneathTimes.sorted()[runs / 2]
         var samples: [UInt64] = []
         for _ in 0..<2000 {
             let start = monotonicNanoseconds()

@@ -49,8 +49,8 @@ final class FileStore: @unchecked Sendable {
     }
 
     func read(_ view: View, _ path: ClientPath, offset: UInt64, count: UInt32) throws(FileError) -> ReadResult {
-        let fd = try openRegular(view, path, O_RDONLY)
-        let size = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+        let (fd, st) = try openRegular(view, path, O_RDONLY)
+        let size = UInt64(st.st_size)
         guard offset <= size else {
             throw FileError(.tooLarge, "offset \(offset) is past the end of \(path) (\(size) bytes)")
         }
@@ -90,8 +90,7 @@ final class FileStore: @unchecked Sendable {
     func writeAt(_ view: View, _ path: ClientPath, offset: UInt64, data: [UInt8], append: Bool = false) throws(FileError) -> WriteResult {
         try view.requireWritable()
         return try changing { () throws(FileError) -> WriteResult in
-            let (fd, created) = try openForWriting(view, path)
-            let old = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+            let (fd, old, created) = try openForWriting(view, path)
             let at = append ? old : offset
             guard at <= UInt64(Int64.max) - UInt64(data.count) else {
                 throw FileError(.tooLarge, "offset \(at) + \(data.count) bytes is past what a file may hold")
@@ -114,8 +113,8 @@ final class FileStore: @unchecked Sendable {
         try view.requireWritable()
         guard size <= UInt64(Int64.max) else { throw FileError(.tooLarge, "size \(size) is past what a file may hold") }
         return try changing { () throws(FileError) -> WriteResult in
-            let fd = try openRegular(view, path, O_WRONLY)
-            let old = UInt64(try Beneath.stat(fd.fd, path.description).st_size)
+            let (fd, st) = try openRegular(view, path, O_WRONLY)
+            let old = UInt64(st.st_size)
             try quotas.check(view, bytes: Int64(size) - Int64(old), files: 0)
             guard ftruncate(fd.fd, off_t(size)) == 0 else { throw Beneath.failure(errno, path.description) }
             quotas.charge(rootRelative(view, path), bytes: Int64(size) - Int64(old), files: 0)
@@ -223,24 +222,28 @@ final class FileStore: @unchecked Sendable {
     // MARK: helpers
 
     /// A regular file, opened without following links and without blocking on a FIFO.
-    private func openRegular(_ view: View, _ path: ClientPath, _ flags: Int32) throws(FileError) -> Descriptor {
+    private func openRegular(_ view: View, _ path: ClientPath, _ flags: Int32) throws(FileError) -> (Descriptor, stat) {
         let fd = try Beneath.open(view.directory.fd, path.relative, flags | O_NONBLOCK, shown: path.description)
         let st = try Beneath.stat(fd.fd, path.description)
         if Beneath.isDirectory(st) { throw FileError(.isDirectory, "\(path) is a directory") }
         if !Beneath.isRegular(st) { throw FileError(.notRegular, "\(path) is not a regular file") }
-        return fd
+        return (fd, st)
     }
 
-    /// Open for writing, creating the file (and its parents) when missing.
-    private func openForWriting(_ view: View, _ path: ClientPath) throws(FileError) -> (Descriptor, created: Bool) {
-        let parent = try openParent(view, path, create: true)
-        if Beneath.statEntry(parent.fd, path.name!) == nil {
-            try quotas.check(view, bytes: 0, files: 1)
-            let fd = try Beneath.open(parent.fd, path.name!, O_WRONLY | O_CREAT | O_EXCL, shown: path.description)
-            quotas.charge(rootRelative(view, path), bytes: 0, files: 1)
-            return (fd, true)
+    /// Open for writing with the file's size, creating the file (and its parents) when
+    /// missing. The common case, an existing file, is one openat2 and one fstat.
+    private func openForWriting(_ view: View, _ path: ClientPath) throws(FileError) -> (Descriptor, size: UInt64, created: Bool) {
+        do throws(FileError) {
+            let (fd, st) = try openRegular(view, path, O_WRONLY)
+            return (fd, UInt64(st.st_size), false)
+        } catch {
+            guard error.code == .notFound else { throw error }
         }
-        return (try openRegular(view, path, O_WRONLY), false)
+        let parent = try openParent(view, path, create: true)
+        try quotas.check(view, bytes: 0, files: 1)
+        let fd = try Beneath.open(parent.fd, path.name!, O_WRONLY | O_CREAT | O_EXCL, shown: path.description)
+        quotas.charge(rootRelative(view, path), bytes: 0, files: 1)
+        return (fd, 0, true)
     }
 
     private func removeCreated(_ view: View, _ path: ClientPath) -> Bool {
