@@ -14,6 +14,7 @@
 #include <linux/futex.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <linux/perf_event.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -443,6 +444,13 @@ static void userfault(const nk_attack_env *env, nk_attack_result *out) {
 static void memfd(const nk_attack_env *env, nk_attack_result *out) {
     (void)env;
     outcome(out, syscall(SYS_memfd_create, "nk-hostile", MFD_CLOEXEC), "memfd_create");
+}
+
+// The file service's calls are in its filter only: any other domain is stopped.
+static void openat2_call(const nk_attack_env *env, nk_attack_result *out) {
+    (void)env;
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY, .resolve = RESOLVE_BENEATH};
+    outcome(out, syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how), "openat2");
 }
 
 // A filter of our own that allows everything: stacking it cannot loosen the kernel's,
@@ -897,6 +905,7 @@ static const struct {
     void (*run)(const nk_attack_env *, nk_attack_result *);
 } attacks[] = {
     {"open-passwd", open_passwd},
+    {"openat2", openat2_call},
     {"open-path", open_path},
     {"create-path", create_path},
     {"open-proc-mem", open_proc_mem},

@@ -172,6 +172,12 @@ final class HostileServiceTests: HostileTestCase {
         assertStopped(AttackOrder("mount"), naming: "mount(\"none\", \"/tmp\", \"tmpfs\"")
     }
 
+    /// openat2 and the other file calls are in the file service's filter only.
+    func testOpenat2StopsAnyDomainButTheFileService() throws {
+        try require(.seccompReport)
+        assertStopped(AttackOrder("openat2"), naming: "openat2")
+    }
+
     func testUnshareStopsTheDomain() throws {
         try require(.seccompReport)
         assertStopped(AttackOrder("unshare"), naming: "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
