@@ -150,6 +150,24 @@ final class FileServiceTests: KernelTestCase {
         if geteuid() == 0 { XCTAssertEqual(st.st_uid, 65534) }
     }
 
+    /// Every nkctl process is a new operator client with a new name; they share one view,
+    /// so the service's descriptors stay bounded however many come and go.
+    func testManyOperatorClientsShareOneView() throws {
+        let files = try boot()
+        try files.write("shared.txt", bytes("one view"))
+        let pid = try kernel.domain("file").pid
+        let before = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        for i in 0..<100 {
+            let runtime = try DomainRuntime.connect(socketPath: kernel.socketPath, name: "client\(i)")
+            let client = FileClient(try runtime.importInterface(FileInterface.name))
+            XCTAssertEqual(try client.read("shared.txt").data, bytes("one view"))
+            runtime.close()
+        }
+        let after = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        XCTAssertLessThanOrEqual(after, before + 2, "the file service's descriptors grew with its clients")
+        XCTAssertEqual(try files.read("shared.txt").data, bytes("one view"))
+    }
+
     func testListIsPaged() throws {
         let files = try boot()
         try files.mkdir("many")

@@ -28,21 +28,24 @@ final class View {
 final class Views: @unchecked Sendable {
     let config: FileServiceConfig
     private let monitor = Monitor()
+    /// By grant and directory, not by caller: every operator client (a new name per
+    /// nkctl process) shares one view, so the open directories are bounded by the image.
     private var views: [String: View] = [:]
 
     init(config: FileServiceConfig) { self.config = config }
 
     /// The caller's view, its directory created beneath the root on first use.
     func view(for caller: String) throws(FileError) -> View {
-        if let view = monitor.locked({ views[caller] }) { return view }
         guard let (grant, path) = config.grant(for: caller) else {
             throw FileError(.noView, "the image grants '\(caller)' no view of the file service")
         }
+        let key = "\(grant.client)\t\(path)"
+        if let view = monitor.locked({ views[key] }) { return view }
         let directory = try Self.openDirectory(path, beneath: config.rootFD)
         let view = View(grant: grant, path: path, directory: directory)
         return monitor.locked {
-            if let raced = views[caller] { return raced }
-            views[caller] = view
+            if let raced = views[key] { return raced }
+            views[key] = view
             return view
         }
     }
