@@ -168,6 +168,26 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try files.read("shared.txt").data, bytes("one view"))
     }
 
+    /// A service killed between creating a temporary file and renaming it leaves the
+    /// file behind; the next instance removes it, and no client can name one.
+    func testTemporaryFilesOfEarlierInstancesAreRemoved() throws {
+        try FileManager.default.createDirectory(atPath: root + "/deep/er", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/deep/er/.nk-put-1234abcd-7", contents: Data("half".utf8))
+        FileManager.default.createFile(atPath: root + "/deep/er/kept.txt", contents: Data("kept".utf8))
+        // As an earlier instance would have left them: owned by the uid domains run as.
+        if geteuid() == 0 {
+            for path in ["/deep", "/deep/er", "/deep/er/.nk-put-1234abcd-7", "/deep/er/kept.txt"] {
+                XCTAssertEqual(chown(root + path, 65534, 65534), 0)
+            }
+        }
+        let files = try boot()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            !FileManager.default.fileExists(atPath: self.root + "/deep/er/.nk-put-1234abcd-7")
+        })
+        XCTAssertEqual(try files.list("deep/er").map(\.name), ["kept.txt"])
+        XCTAssertEqual(fileError(try files.read("deep/er/.nk-put-1234abcd-7")), .invalidPath)
+    }
+
     func testListIsPaged() throws {
         let files = try boot()
         try files.mkdir("many")

@@ -75,5 +75,8 @@ serve(FileInterface.put, on: service) { view, a throws(FileError) in
 }
 
 // A killed instance may have left a temporary file between its create and its rename.
-store.removeStaleTemporaries(in: config.rootFD)
-ServiceMain.run(service)
+// Removed in the background: a large store must not delay the service's start. Only
+// files of earlier instances are touched (the name carries the instance).
+ServiceMain.run(service) { _ in
+    try OSThread.spawn(name: "nk-file-cleanup") { store.removeStaleTemporaries(in: config.rootFD) }
+}
