@@ -62,6 +62,8 @@ final class FileStore: @unchecked Sendable {
     /// A page of entries; the cursor is the directory's own position (telldir), so a
     /// restarted service continues where the client left off.
     func list(_ view: View, _ path: ClientPath, cursor: UInt64) throws(FileError) -> ListPage {
+        // A directory position is an off_t; anything else came from no page of ours.
+        guard cursor <= UInt64(Int64.max) else { throw FileError(.invalidPath, "cursor \(cursor) is no position of a directory") }
         let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_DIRECTORY, shown: path.description)
         guard let dir = fdopendir(fd.fd) else { throw Beneath.failure(errno, path.description) }
         fd.release()  // closedir closes it now
