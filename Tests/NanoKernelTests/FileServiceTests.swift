@@ -144,6 +144,14 @@ final class FileServiceTests: KernelTestCase {
 
         let defaultRoot = String(cString: getenv("XDG_STATE_HOME")) + "/nanokernel/files"
         XCTAssertEqual(try kernel.domain("file").sandbox["file_root"], defaultRoot)
+        // Landlock: read-write on the root (the descriptor the kernel handed over) and
+        // nothing else; the file calls are in this domain's filter and no other's.
+        XCTAssertEqual(try kernel.domain("file").sandbox["read_write"], "/proc/self/fd/4")
+        XCTAssertNotNil(try kernel.domain("file").sandbox["file_syscalls"])
+        for other in ["name", "clock", "bench"] {
+            XCTAssertNil(try kernel.domain(other).sandbox["file_syscalls"], other)
+            XCTAssertNil(try kernel.domain(other).sandbox["read_write"], other)
+        }
         var st = stat()
         XCTAssertEqual(stat(defaultRoot, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o700)
