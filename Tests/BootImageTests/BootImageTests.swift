@@ -24,7 +24,9 @@ final class BootImageTests: XCTestCase {
         XCTAssertEqual(image.services.map(\.imports), [[], ["name"], ["name"], ["name"]])
         XCTAssertEqual(image.services.map(\.restart), [.onFailure, .onFailure, .onFailure, .onFailure])
         XCTAssertEqual(image.services.map(\.line), [12, 19, 25, 33], "each service remembers its [[service]] line")
-        XCTAssertEqual(image.services.map(\.sandbox), Array(repeating: SandboxGrant(), count: 4))
+        var fileSandbox = SandboxGrant()
+        fileSandbox.openFilesLimit = 256
+        XCTAssertEqual(image.services.map(\.sandbox), Array(repeating: SandboxGrant(), count: 3) + [fileSandbox])
         XCTAssertEqual(image.services.map(\.arguments), [[], [], [], []])
         XCTAssertEqual(image.services.map(\.fileStore), [nil, nil, nil, FileStoreConfig(root: nil, views: [
             FileViewGrant(client: "operator", path: "", writable: true),

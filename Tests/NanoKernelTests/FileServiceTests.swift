@@ -370,6 +370,7 @@ final class FileServiceTests: KernelTestCase {
             client = "*"
             path = "apps/{client}"
             access = "read-write"
+            max_files = 3
             """, tenants: ["alpha", "beta", "gamma"])
         let runtime = try kernel.connect()
         let alpha = try runtime.importInterface("alpha"), beta = try runtime.importInterface("beta")
@@ -393,6 +394,14 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try beta.call(FileTenantInterface.read, PathArgument("diary.txt")).bytes, bytes("alpha's"))
         XCTAssertEqual(failure(try beta.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: []))), .readOnly)
         XCTAssertEqual(try files.read("apps/alpha/diary.txt").data, bytes("alpha's"))
+        // gamma's quota (from the "*" grant) is its own: full for gamma, not for alpha.
+        _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "two.txt", data: []))
+        _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "three.txt", data: []))
+        XCTAssertEqual(failure(try gamma.call(FileTenantInterface.write, WholeFile(path: "four.txt", data: []))), .quotaFiles)
+        for name in ["two.txt", "three.txt", "four.txt"] {
+            _ = try alpha.call(FileTenantInterface.write, WholeFile(path: name, data: []))
+        }
+        XCTAssertEqual(try alpha.call(FileTenantInterface.list, PathArgument("")).text.split(separator: "\n").count, 4)
     }
 
     func testAClientWithoutAGrantGetsNothing() throws {
