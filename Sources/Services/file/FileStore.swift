@@ -1,6 +1,7 @@
 // FileStore: the procedures, on paths already checked (ClientPath) and resolved beneath
 // the caller's view (Beneath). Reads run concurrently; every change takes one write lock,
-// so quota counts stay exact and two writers of one file land one after the other.
+// so quota counts stay exact and two writers of one file land one after the other
+// (write and put prepare their temporary file outside it).
 //
 // What an acknowledgement promises (docs/file-service.md):
 //   write, writeAt, append, truncate, mkdir, remove, rename: done in the host's page
@@ -127,36 +128,53 @@ final class FileStore: @unchecked Sendable {
     // MARK: replacing whole files
 
     /// A temporary file beside the target, renamed over it: the file is the old or the
-    /// new contents, never a mixture. `durable` (put) adds the fsyncs.
+    /// new contents, never a mixture. `durable` (put) adds the fsyncs. The data is written
+    /// and fsync'ed outside the write lock, so one client's put does not hold up the
+    /// others: the quota is reserved first and settled against what the rename replaced.
     func replace(_ view: View, _ path: ClientPath, data: [UInt8], durable: Bool) throws(FileError) -> WriteResult {
         try view.requireWritable()
-        return try changing { () throws(FileError) -> WriteResult in
+        let name = path.name!
+        let at = rootRelative(view, path)
+        let (parent, reserved, temporary) = try changing { () throws(FileError) -> (Descriptor, Change, String) in
             let parent = try openParent(view, path, create: true)
-            let name = path.name!
-            let old = Beneath.statEntry(parent.fd, name)
-            if let old, !Beneath.isRegular(old) {
-                throw Beneath.isDirectory(old) ? FileError(.isDirectory, "\(path) is a directory")
-                                               : FileError(.notRegular, "\(path) is not a regular file")
-            }
-            let oldSize = Int64(old?.st_size ?? 0)
-            try quotas.check(view, bytes: Int64(data.count) - oldSize, files: old == nil ? 1 : 0)
+            let change = try Self.replacing(Beneath.statEntry(parent.fd, name), with: data.count, path)
+            try quotas.check(view, bytes: change.bytes, files: change.files)
+            quotas.charge(at, bytes: change.bytes, files: change.files)
             temporaries += 1
-            let temporary = "\(TemporaryName.prefix)\(instance)-\(temporaries)"
-            let fd = openat(parent.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Beneath.failure(errno, path.description) }
-            let file = Descriptor(fd)
-            do throws(FileError) {
-                try Beneath.writeFully(file.fd, data, at: 0, path.description)
-                if durable { try Beneath.fsync(file.fd, path.description) }
-                guard nk_renameat2(parent.fd, temporary, parent.fd, name, 0) == 0 else { throw Beneath.failure(errno, path.description) }
-            } catch {
-                unlinkat(parent.fd, temporary, 0)
-                throw error
-            }
-            if durable { try syncDirectory(parent, path.parent) }
-            quotas.charge(rootRelative(view, path), bytes: Int64(data.count) - oldSize, files: old == nil ? 1 : 0)
-            return WriteResult(offset: 0, size: UInt64(data.count))
+            return (parent, change, "\(TemporaryName.prefix)\(instance)-\(temporaries)")
         }
+        var settled = false
+        defer { if !settled { writeLock.locked { quotas.charge(at, bytes: -reserved.bytes, files: -reserved.files) } } }
+        let fd = openat(parent.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Beneath.failure(errno, path.description) }
+        let file = Descriptor(fd)
+        do throws(FileError) {
+            try Beneath.writeFully(file.fd, data, at: 0, path.description)
+            if durable { try Beneath.fsync(file.fd, path.description) }
+            try changing { () throws(FileError) in
+                // Whatever is there now is what the rename replaces.
+                let change = try Self.replacing(Beneath.statEntry(parent.fd, name), with: data.count, path)
+                guard nk_renameat2(parent.fd, temporary, parent.fd, name, 0) == 0 else { throw Beneath.failure(errno, path.description) }
+                quotas.charge(at, bytes: change.bytes - reserved.bytes, files: change.files - reserved.files)
+                settled = true
+            }
+        } catch {
+            unlinkat(parent.fd, temporary, 0)
+            throw error
+        }
+        if durable { try syncDirectory(parent, path.parent) }
+        return WriteResult(offset: 0, size: UInt64(data.count))
+    }
+
+    struct Change { var bytes: Int64; var files: Int64 }
+
+    /// What replacing `old` (nil: nothing there) with `count` bytes adds to a quota.
+    private static func replacing(_ old: stat?, with count: Int, _ path: ClientPath) throws(FileError) -> Change {
+        if let old, !Beneath.isRegular(old) {
+            throw Beneath.isDirectory(old) ? FileError(.isDirectory, "\(path) is a directory")
+                                           : FileError(.notRegular, "\(path) is not a regular file")
+        }
+        return Change(bytes: Int64(count) - Int64(old?.st_size ?? 0), files: old == nil ? 1 : 0)
     }
 
     // MARK: names
