@@ -489,6 +489,33 @@ final class FileServiceTests: KernelTestCase {
         kernel.shutdown()
     }
 
+    /// Clients replacing one file at once (the data written outside the write lock) leave
+    /// the count exact: afterwards the quota admits exactly what is left of it.
+    func testQuotaCountsStayExactUnderConcurrentReplaces() throws {
+        let files = try boot(views: """
+            [[service.file.view]]
+            client = "operator"
+            path = ""
+            access = "read-write"
+            max_mib = 1
+            """)
+        DispatchQueue.concurrentPerform(iterations: 4) { w in
+            for i in 0..<40 {
+                let data = [UInt8](repeating: UInt8(w), count: 1000 * ((w * 7 + i * 13) % 60 + 1))
+                do {
+                    if i % 2 == 0 { try files.put("same.bin", data) } else { try files.write("same.bin", data) }
+                } catch {
+                    XCTFail("writer \(w): \(error)")
+                }
+            }
+        }
+        let left = UInt64(1 << 20) - (try files.stat("same.bin").size)
+        try files.write("fill.bin", [])
+        XCTAssertEqual(fileError(try files.truncate("fill.bin", to: left + 1)), .quotaBytes)
+        XCTAssertEqual(try files.truncate("fill.bin", to: left).size, left)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), ["fill.bin", "same.bin"])
+    }
+
     // MARK: concurrency and streaming
 
     func testConcurrentWriters() throws {
