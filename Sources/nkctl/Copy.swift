@@ -20,27 +20,33 @@ struct Copy: ParsableCommand {
     static let scheme = "file:"
 
     func run() throws {
-        let fromService = source.hasPrefix(Self.scheme), toService = destination.hasPrefix(Self.scheme)
+        let fromService = source.hasPrefix(Self.scheme), toService = self.destination.hasPrefix(Self.scheme)
         guard fromService != toService else {
-            throw UsageFailure("exactly one side must be file:PATH (the file service); got '\(source)' and '\(destination)'")
+            throw UsageFailure("exactly one side must be file:PATH (the file service); got '\(source)' and '\(self.destination)'")
+        }
+        // Like cp: a destination ending in "/" (or just "file:") names a directory.
+        var destination = self.destination
+        if destination.hasSuffix("/") || destination == Self.scheme {
+            let path = fromService ? source.dropFirst(Self.scheme.count) : Substring(source)
+            destination += String(path.split(separator: "/").last ?? "")
         }
         let files: FileClient
         do { files = try FileClient(importingFrom: try kernel.connect()) } catch { throw CommandFailed("\(error)") }
         let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         do {
             if toService {
-                try upload(files, progress)
+                try upload(files, progress, to: destination)
             } else {
-                try download(files, progress)
+                try download(files, progress, to: destination)
             }
         } catch {
             progress.abandon()
-            throw CommandFailed("cp \(source) \(destination): \(error)")
+            throw CommandFailed("cp \(source) \(self.destination): \(error)")
         }
         progress.finish()
     }
 
-    private func upload(_ files: FileClient, _ progress: ProgressBar) throws {
+    private func upload(_ files: FileClient, _ progress: ProgressBar, to destination: String) throws {
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CommandFailed("cannot open \(source): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -53,7 +59,7 @@ struct Copy: ParsableCommand {
         }
     }
 
-    private func download(_ files: FileClient, _ progress: ProgressBar) throws {
+    private func download(_ files: FileClient, _ progress: ProgressBar, to destination: String) throws {
         let path = String(source.dropFirst(Self.scheme.count))
         // A partial local file is written beside the destination and renamed at the end.
         let partial = destination + ".nk-partial"

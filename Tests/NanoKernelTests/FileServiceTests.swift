@@ -562,6 +562,10 @@ final class FileServiceTests: KernelTestCase {
         let down = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, "file:copies/c.bin", back], timeout: 60)
         XCTAssertEqual(down.status, 0, down.output)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: back)), Data(original.reversed()))
+        // A destination ending in "/" names a directory, as with cp.
+        let intoDirectory = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, "file:copies/"], timeout: 60)
+        XCTAssertEqual(intoDirectory.status, 0, intoDirectory.output)
+        XCTAssertEqual(try files.stat("copies/local.bin").size, UInt64(size))
         let bad = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, back], timeout: 20)
         XCTAssertEqual(bad.status, 2)
     }

@@ -57,7 +57,8 @@ final class FileStore: @unchecked Sendable {
         }
         let want = count == 0 ? FileInterface.chunkCapacity : min(Int(count), FileInterface.chunkCapacity)
         let data = try Beneath.readFully(fd.fd, count: want, at: offset, path.description)
-        return ReadResult(data: data, size: size, eof: offset + UInt64(data.count) >= size)
+        // A short read is the end too: the file may have shrunk since the fstat.
+        return ReadResult(data: data, size: size, eof: data.count < want || offset + UInt64(data.count) >= size)
     }
 
     /// A page of entries; the cursor is the directory's own position (telldir), so a
