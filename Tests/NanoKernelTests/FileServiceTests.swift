@@ -585,26 +585,35 @@ final class FileServiceTests: KernelTestCase {
             return text
         }
         var acked = 0
+        // Every 8th record also replaces state.bin with put: after a kill it holds the last
+        // acknowledged put, or the one in flight, whole.
+        var lastPut: Int?, puttingNow: Int?
         for round in 0..<4 {
             let victim = try kernel.domain("file").pid
             var files = try client()
-            let killAfter = Double.random(in: 0.05...0.4)
-            let start = Date()
-            var killed = false
-            // Write until the kill lands and the binding fails.
+            // The kill comes from another thread, so it lands in the middle of calls.
+            let killer = Thread { usleep(UInt32.random(in: 50_000...400_000)); kill(victim, SIGKILL) }
+            killer.start()
             while true {
-                if !killed && Date().timeIntervalSince(start) > killAfter {
-                    kill(victim, SIGKILL)
-                    killed = true
-                }
                 do {
                     try files.write("records.bin", at: UInt64(acked * record), content(acked))
                     acked += 1
+                    if acked % 8 == 0 {
+                        puttingNow = acked
+                        try files.put("state.bin", content(acked))
+                        lastPut = acked
+                        puttingNow = nil
+                    }
                 } catch {
-                    XCTAssertTrue(killed, "round \(round): a call failed before the kill: \(error)")
+                    guard case CallError.serverDied = error else {
+                        if case CallError.refused(.staleBindingObject) = error { break }
+                        XCTFail("round \(round): a call failed other than by the kill: \(error)")
+                        break
+                    }
                     break
                 }
             }
+            XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { killer.isFinished })
             // The kernel restarts it (restart = "on-failure").
             XCTAssertTrue(KernelHarness.waitUntil(seconds: 20) {
                 (try? self.kernel.domain("file")).map { $0.pid != victim && $0.state == "ready" } ?? false
@@ -616,6 +625,12 @@ final class FileServiceTests: KernelTestCase {
                 XCTFail("round \(round): acknowledged record \(i) is damaged")
                 break
             }
+            if let lastPut {
+                let state = try files.readAll("state.bin")
+                XCTAssertTrue(state == content(lastPut) || puttingNow.map { state == content($0) } ?? false,
+                              "round \(round): state.bin is neither the last acknowledged put nor the one in flight")
+            }
+            puttingNow = nil
         }
         XCTAssertGreaterThan(acked, 20)
     }
