@@ -314,7 +314,8 @@ final class FileStore: @unchecked Sendable {
             if name == "." || name == ".." { continue }
             if name.hasPrefix(TemporaryName.prefix) && !name.hasPrefix(TemporaryName.prefix + instance + "-") {
                 unlinkat(dirfd(dir), name, 0)
-            } else if entry.pointee.d_type == UInt8(DT_DIR) {
+            } else if entry.pointee.d_type == UInt8(DT_DIR)
+                        || (entry.pointee.d_type == UInt8(DT_UNKNOWN) && Beneath.statEntry(dirfd(dir), name).map(Beneath.isDirectory) == true) {
                 subdirectories.append(name)
             }
         }
