@@ -30,9 +30,6 @@ final class KernelHarness {
     }
 
     init() {
-        // The default image's file service keeps its root under the state directory:
-        // the test process's own, never the user's.
-        setenv("XDG_STATE_HOME", FileManager.default.temporaryDirectory.path + "/nk-test-state-\(getpid())", 1)
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("nk-test-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -42,6 +39,9 @@ final class KernelHarness {
     /// Boot an image (default: images/default.toml) and wait until every service is ready.
     func boot(image: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let imagePath = image ?? Self.repositoryRoot + "/images/default.toml"
+        // The default image's file service keeps its root under the state directory: this
+        // test's own (removed with it), never the user's. The kernel reads it at boot.
+        setenv("XDG_STATE_HOME", directory + "/state", 1)
         let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 40)
         bootOutput = result.output
         guard result.status == 0 else {
