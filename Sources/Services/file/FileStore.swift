@@ -1,4 +1,4 @@
-// FileStore: the procedures, on paths already checked (ClientPath) and resolved beneath
+// FileStore: the procedures, on paths already checked (CheckedPath) and resolved beneath
 // the caller's view (Beneath). Reads run concurrently; every change takes one write lock,
 // so quota counts stay exact and two writers of one file land one after the other
 // (write and put prepare their temporary file outside it).
@@ -35,13 +35,13 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    private func rootRelative(_ view: View, _ path: ClientPath) -> String {
+    private func rootRelative(_ view: View, _ path: CheckedPath) -> String {
         view.path.isEmpty ? path.relative : view.path + "/" + path.relative
     }
 
     // MARK: reading
 
-    func stat(_ view: View, _ path: ClientPath) throws(FileError) -> FileStat {
+    func stat(_ view: View, _ path: CheckedPath) throws(FileError) -> FileStat {
         let fd = try Beneath.open(view.directory.fd, path.relative, NK_O_PATH, shown: path.description)
         let st = try Beneath.stat(fd.fd, path.description)
         let kind = Beneath.isRegular(st) ? "file" : Beneath.isDirectory(st) ? "directory" : "other"
@@ -49,7 +49,7 @@ final class FileStore: @unchecked Sendable {
                         modifiedNanoseconds: Int64(st.st_mtim.tv_nsec))
     }
 
-    func read(_ view: View, _ path: ClientPath, offset: UInt64, count: UInt32) throws(FileError) -> ReadResult {
+    func read(_ view: View, _ path: CheckedPath, offset: UInt64, count: UInt32) throws(FileError) -> ReadResult {
         let (fd, st) = try openRegular(view, path, O_RDONLY)
         let size = UInt64(st.st_size)
         guard offset <= size else {
@@ -63,7 +63,7 @@ final class FileStore: @unchecked Sendable {
 
     /// A page of entries; the cursor is the directory's own position (telldir), so a
     /// restarted service continues where the client left off.
-    func list(_ view: View, _ path: ClientPath, cursor: UInt64) throws(FileError) -> ListPage {
+    func list(_ view: View, _ path: CheckedPath, cursor: UInt64) throws(FileError) -> ListPage {
         // A directory position is an off_t; anything else came from no page of ours.
         guard cursor <= UInt64(Int64.max) else { throw FileError(.invalidPath, "cursor \(cursor) is no position of a directory") }
         let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_DIRECTORY, shown: path.description)
@@ -91,7 +91,7 @@ final class FileStore: @unchecked Sendable {
 
     // MARK: writing in place
 
-    func writeAt(_ view: View, _ path: ClientPath, offset: UInt64, data: [UInt8], append: Bool = false) throws(FileError) -> WriteResult {
+    func writeAt(_ view: View, _ path: CheckedPath, offset: UInt64, data: [UInt8], append: Bool = false) throws(FileError) -> WriteResult {
         try view.requireWritable()
         return try changing { () throws(FileError) -> WriteResult in
             let (fd, old, created) = try openForWriting(view, path)
@@ -113,7 +113,7 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    func truncate(_ view: View, _ path: ClientPath, size: UInt64) throws(FileError) -> WriteResult {
+    func truncate(_ view: View, _ path: CheckedPath, size: UInt64) throws(FileError) -> WriteResult {
         try view.requireWritable()
         guard size <= UInt64(Int64.max) else { throw FileError(.tooLarge, "size \(size) is past what a file may hold") }
         return try changing { () throws(FileError) -> WriteResult in
@@ -132,7 +132,7 @@ final class FileStore: @unchecked Sendable {
     /// new contents, never a mixture. `durable` (put) adds the fsyncs. The data is written
     /// and fsync'ed outside the write lock, so one client's put does not hold up the
     /// others: the quota is reserved first and settled against what the rename replaced.
-    func replace(_ view: View, _ path: ClientPath, data: [UInt8], durable: Bool) throws(FileError) -> WriteResult {
+    func replace(_ view: View, _ path: CheckedPath, data: [UInt8], durable: Bool) throws(FileError) -> WriteResult {
         try view.requireWritable()
         let name = path.name!
         let at = rootRelative(view, path)
@@ -170,7 +170,7 @@ final class FileStore: @unchecked Sendable {
     struct Change { var bytes: Int64; var files: Int64 }
 
     /// What replacing `old` (nil: nothing there) with `count` bytes adds to a quota.
-    private static func replacing(_ old: stat?, with count: Int, _ path: ClientPath) throws(FileError) -> Change {
+    private static func replacing(_ old: stat?, with count: Int, _ path: CheckedPath) throws(FileError) -> Change {
         if let old, !Beneath.isRegular(old) {
             throw Beneath.isDirectory(old) ? FileError(.isDirectory, "\(path) is a directory")
                                            : FileError(.notRegular, "\(path) is not a regular file")
@@ -180,7 +180,7 @@ final class FileStore: @unchecked Sendable {
 
     // MARK: names
 
-    func mkdir(_ view: View, _ path: ClientPath) throws(FileError) {
+    func mkdir(_ view: View, _ path: CheckedPath) throws(FileError) {
         try view.requireWritable()
         try changing { () throws(FileError) in
             let parent = try openParent(view, path, create: true)
@@ -194,7 +194,7 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    func remove(_ view: View, _ path: ClientPath) throws(FileError) {
+    func remove(_ view: View, _ path: CheckedPath) throws(FileError) {
         try view.requireWritable()
         try changing { () throws(FileError) in
             let parent = try openParent(view, path, create: false)
@@ -205,7 +205,7 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    func rename(_ view: View, from: ClientPath, to: ClientPath) throws(FileError) {
+    func rename(_ view: View, from: CheckedPath, to: CheckedPath) throws(FileError) {
         try view.requireWritable()
         try changing { () throws(FileError) in
             let source = try openParent(view, from, create: false)
@@ -231,7 +231,7 @@ final class FileStore: @unchecked Sendable {
     }
 
     /// fsync of the path (file or directory) and of the directory holding it.
-    func sync(_ view: View, _ path: ClientPath) throws(FileError) {
+    func sync(_ view: View, _ path: CheckedPath) throws(FileError) {
         let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_NONBLOCK, shown: path.description)
         try Beneath.fsync(fd.fd, path.description)
         if !path.isRoot {
@@ -243,7 +243,7 @@ final class FileStore: @unchecked Sendable {
     // MARK: helpers
 
     /// A regular file, opened without following links and without blocking on a FIFO.
-    private func openRegular(_ view: View, _ path: ClientPath, _ flags: Int32) throws(FileError) -> (Descriptor, stat) {
+    private func openRegular(_ view: View, _ path: CheckedPath, _ flags: Int32) throws(FileError) -> (Descriptor, stat) {
         let fd = try Beneath.open(view.directory.fd, path.relative, flags | O_NONBLOCK, shown: path.description)
         let st = try Beneath.stat(fd.fd, path.description)
         if Beneath.isDirectory(st) { throw FileError(.isDirectory, "\(path) is a directory") }
@@ -253,7 +253,7 @@ final class FileStore: @unchecked Sendable {
 
     /// Open for writing with the file's size, creating the file (and its parents) when
     /// missing. The common case, an existing file, is one openat2 and one fstat.
-    private func openForWriting(_ view: View, _ path: ClientPath) throws(FileError) -> (Descriptor, size: UInt64, created: Bool) {
+    private func openForWriting(_ view: View, _ path: CheckedPath) throws(FileError) -> (Descriptor, size: UInt64, created: Bool) {
         do throws(FileError) {
             let (fd, st) = try openRegular(view, path, O_WRONLY)
             return (fd, UInt64(st.st_size), false)
@@ -267,7 +267,7 @@ final class FileStore: @unchecked Sendable {
         return (fd, 0, true)
     }
 
-    private func removeCreated(_ view: View, _ path: ClientPath) -> Bool {
+    private func removeCreated(_ view: View, _ path: CheckedPath) -> Bool {
         guard let parent = try? openParent(view, path, create: false),
               unlinkat(parent.fd, path.name!, 0) == 0 else { return false }
         quotas.charge(rootRelative(view, path), bytes: 0, files: -1)
@@ -276,7 +276,7 @@ final class FileStore: @unchecked Sendable {
 
     /// The directory holding `path`, beneath the view; with `create`, missing parents
     /// are made (each counted against the view's file quota).
-    private func openParent(_ view: View, _ path: ClientPath, create: Bool) throws(FileError) -> Descriptor {
+    private func openParent(_ view: View, _ path: CheckedPath, create: Bool) throws(FileError) -> Descriptor {
         let parent = path.parent
         do throws(FileError) {
             return try Beneath.open(view.directory.fd, parent.relative, NK_O_PATH | O_DIRECTORY, shown: parent.description)
@@ -289,7 +289,7 @@ final class FileStore: @unchecked Sendable {
                 if Beneath.statEntry(current.fd, name) == nil {
                     try quotas.check(view, bytes: 0, files: 1)
                     if mkdirat(current.fd, name, 0o700) != 0 && errno != EEXIST { throw Beneath.failure(errno, made.joined(separator: "/")) }
-                    quotas.charge(rootRelative(view, ClientPath(components: made)), bytes: 0, files: 1)
+                    quotas.charge(rootRelative(view, CheckedPath(components: made)), bytes: 0, files: 1)
                 }
                 current = try Beneath.open(current.fd, name, NK_O_PATH | O_DIRECTORY, shown: made.joined(separator: "/"))
             }
@@ -297,7 +297,7 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    private func syncDirectory(_ parent: Descriptor, _ path: ClientPath) throws(FileError) {
+    private func syncDirectory(_ parent: Descriptor, _ path: CheckedPath) throws(FileError) {
         // An NK_O_PATH descriptor cannot be fsync'ed: reopen the directory itself.
         let fd = try Beneath.open(parent.fd, ".", O_RDONLY | O_DIRECTORY, shown: path.description)
         try Beneath.fsync(fd.fd, path.description)

@@ -1,27 +1,27 @@
-// ClientPath: the first of the three confinement layers. A path from a client is text
-// it wrote into the A-stack; before anything touches the disk it must be relative,
-// printable, made of real names (no ".", "..", or empty components) and short enough.
-// Layer two (openat2 beneath the view) and three (Landlock on the root) hold even when
-// this one is wrong.
-import Interfaces
+// CheckedPath: the first of the three confinement layers of the file service (nk-file).
+// A path from a client is text it wrote into the A-stack; before anything touches the
+// disk it must be relative, printable, made of real names (no ".", "..", or empty
+// components) and short enough. Layer two (openat2 beneath the view) and three (Landlock
+// on the root) hold even when this one is wrong. Public so the bench can time it; the
+// service is the only judge of a client's path.
 
-struct ClientPath: CustomStringConvertible {
+public struct CheckedPath: CustomStringConvertible, Sendable {
     /// The names from the view's root down; empty for the view's root itself.
-    let components: [String]
+    public let components: [String]
 
-    var description: String { components.isEmpty ? "." : components.joined(separator: "/") }
-    var isRoot: Bool { components.isEmpty }
+    public var description: String { components.isEmpty ? "." : components.joined(separator: "/") }
+    public var isRoot: Bool { components.isEmpty }
     /// The parent's components and the last name (nil for the view's root).
-    var parent: ClientPath { ClientPath(components: Array(components.dropLast())) }
-    var name: String? { components.last }
+    public var parent: CheckedPath { CheckedPath(components: Array(components.dropLast())) }
+    public var name: String? { components.last }
     /// The path as openat2 takes it: "." for the root.
-    var relative: String { components.isEmpty ? "." : components.joined(separator: "/") }
+    public var relative: String { components.isEmpty ? "." : components.joined(separator: "/") }
 
-    init(components: [String]) { self.components = components }
+    public init(components: [String]) { self.components = components }
 
     /// `allowRoot`: "" (or ".") names the view's root, which may be listed, stat'ed,
     /// synced, but never written, removed or renamed.
-    init(checking text: String, allowRoot: Bool = false) throws(FileError) {
+    public init(checking text: String, allowRoot: Bool = false) throws(FileError) {
         guard text.utf8.count <= FileInterface.pathCapacity else {
             throw FileError(.nameTooLong, "path is \(text.utf8.count) bytes; at most \(FileInterface.pathCapacity)")
         }
@@ -54,6 +54,6 @@ struct ClientPath: CustomStringConvertible {
 
 /// The service's temporary files (write, put): ".nk-put-<instance>-<n>" beside their target.
 /// A restarted service removes those of earlier instances; clients cannot name them.
-enum TemporaryName {
-    static let prefix = ".nk-put-"
+public enum TemporaryName {
+    public static let prefix = ".nk-put-"
 }
