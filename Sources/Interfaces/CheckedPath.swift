@@ -8,27 +8,31 @@
 public struct CheckedPath: CustomStringConvertible, Sendable {
     /// The names from the view's root down; empty for the view's root itself.
     public let components: [String]
+    /// The path as openat2 takes it: "." for the root.
+    public let relative: String
 
-    public var description: String { components.isEmpty ? "." : components.joined(separator: "/") }
+    public var description: String { relative }
     public var isRoot: Bool { components.isEmpty }
     /// The parent's components and the last name (nil for the view's root).
     public var parent: CheckedPath { CheckedPath(components: Array(components.dropLast())) }
     public var name: String? { components.last }
-    /// The path as openat2 takes it: "." for the root.
-    public var relative: String { components.isEmpty ? "." : components.joined(separator: "/") }
 
-    public init(components: [String]) { self.components = components }
+    public init(components: [String]) {
+        self.init(components: components, relative: components.isEmpty ? "." : components.joined(separator: "/"))
+    }
 
     /// `allowRoot`: "" (or ".") names the view's root, which may be listed, stat'ed,
-    /// synced, but never written, removed or renamed.
+    /// synced, but never written, removed or renamed. One pass over the UTF-8 bytes: a
+    /// control character is always a single byte below 0x20 or 0x7f in UTF-8.
     public init(checking text: String, allowRoot: Bool = false) throws(FileError) {
-        guard text.utf8.count <= FileInterface.pathCapacity else {
-            throw FileError(.nameTooLong, "path is \(text.utf8.count) bytes; at most \(FileInterface.pathCapacity)")
+        let bytes = text.utf8
+        guard bytes.count <= FileInterface.pathCapacity else {
+            throw FileError(.nameTooLong, "path is \(bytes.count) bytes; at most \(FileInterface.pathCapacity)")
         }
-        if let bad = text.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-            throw FileError(.invalidPath, "path contains control character U+\(String(bad.value, radix: 16, uppercase: true)) (NUL and control characters are refused)")
+        if let bad = bytes.first(where: { $0 < 0x20 || $0 == 0x7f }) {
+            throw FileError(.invalidPath, "path contains control character U+\(String(bad, radix: 16, uppercase: true)) (NUL and control characters are refused)")
         }
-        if text.hasPrefix("/") {
+        if bytes.first == UInt8(ascii: "/") {
             throw FileError(.invalidPath, "'\(text)' is absolute; paths are relative to your view")
         }
         if text.isEmpty || text == "." {
@@ -36,19 +40,25 @@ public struct CheckedPath: CustomStringConvertible, Sendable {
             self.init(components: [])
             return
         }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        for part in parts {
+        var components: [String] = []
+        for part in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
             if part.isEmpty { throw FileError(.invalidPath, "'\(text)' has an empty component ('//' or a trailing '/')") }
-            if part == ".." { throw FileError(.outsideView, "'\(text)' uses '..'; paths cannot leave your view") }
-            if part == "." { throw FileError(.invalidPath, "'\(text)' has a '.' component") }
-            if part.utf8.count > FileInterface.nameLimit {
-                throw FileError(.nameTooLong, "a component of '\(text.prefix(64))...' is \(part.utf8.count) bytes; names hold at most \(FileInterface.nameLimit)")
+            if part.elementsEqual("..".utf8) { throw FileError(.outsideView, "'\(text)' uses '..'; paths cannot leave your view") }
+            if part.elementsEqual(".".utf8) { throw FileError(.invalidPath, "'\(text)' has a '.' component") }
+            if part.count > FileInterface.nameLimit {
+                throw FileError(.nameTooLong, "a component of '\(text.prefix(64))...' is \(part.count) bytes; names hold at most \(FileInterface.nameLimit)")
             }
-            if part.hasPrefix(TemporaryName.prefix) {
+            if part.starts(with: TemporaryName.prefix.utf8) {
                 throw FileError(.invalidPath, "names starting with '\(TemporaryName.prefix)' are the service's own temporary files")
             }
+            components.append(String(Substring(part)))
         }
-        self.init(components: parts)
+        self.init(components: components, relative: text)
+    }
+
+    private init(components: [String], relative: String) {
+        self.components = components
+        self.relative = relative
     }
 }
 
