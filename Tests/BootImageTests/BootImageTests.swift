@@ -530,7 +530,7 @@ final class BootImageTests: XCTestCase {
     func testQuotasHaveDefaultsAndTakeTheImagesValues() throws {
         let defaults = try BootImage.load(path: Self.repositoryRoot + "/images/default.toml")
         XCTAssertEqual(defaults.quotas, Quotas())
-        XCTAssertEqual(defaults.services.map(\.isRegistry), [true, false, false], "the image names the registry")
+        XCTAssertEqual(defaults.services.map(\.isRegistry), [true, false, false, false], "the image names the registry")
         let image = try BootImage.parse(text: """
             [image]
             name = "q"
