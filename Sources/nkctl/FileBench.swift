@@ -23,6 +23,12 @@ struct FileBench: ParsableCommand {
     @Option(help: "Runs per figure (the median is reported).") var runs = 5
     @Option(help: "Opens per run for the confinement figure.") var opens = 100_000
 
+    func validate() throws {
+        guard runs >= 1, mebibytes >= 1, mebibytes <= 4096, opens >= 10 else {
+            throw ValidationError("--runs must be at least 1, --mebibytes 1 to 4096, --opens at least 10")
+        }
+    }
+
     func run() throws {
         let runtime = try kernel.connect()
         let files: FileClient
