@@ -36,8 +36,8 @@ public enum FileInterface {
     public static let rename = Procedure<RenameArguments, Empty>(id: 8, name: "rename")
     /// Creates the directory and its parents; an existing directory is not an error.
     public static let mkdir = Procedure<PathArgument, Empty>(id: 9, name: "mkdir")
-    /// fsync of the file (or directory) and of its parent directory: after it returns,
-    /// what was acknowledged on that path survives a crash of the machine.
+    /// fsync of the file (or directory) and of each directory above it in the view:
+    /// after it returns, what was acknowledged on that path survives a crash of the machine.
     public static let sync = Procedure<PathArgument, Empty>(id: 10, name: "sync")
     /// Atomic durable replace: temporary file, fsync, rename, fsync of the directory.
     public static let put = Procedure<WholeFile, WriteResult>(id: 11, name: "put")

@@ -163,7 +163,7 @@ final class FileStore: @unchecked Sendable {
             unlinkat(parent.fd, temporary, 0)
             throw error
         }
-        if durable { try syncDirectory(parent, path.parent) }
+        if durable { try syncDirectories(view, above: path) }
         return WriteResult(offset: 0, size: UInt64(data.count))
     }
 
@@ -230,13 +230,23 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
-    /// fsync of the path (file or directory) and of the directory holding it.
+    /// fsync of the path (file or directory) and of every directory above it up to the
+    /// view's: a file survives a power cut only if each name leading to it does too
+    /// (write and put create missing parents).
     func sync(_ view: View, _ path: CheckedPath) throws(FileError) {
         let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_NONBLOCK, shown: path.description)
         try Beneath.fsync(fd.fd, path.description)
-        if !path.isRoot {
-            let parent = try Beneath.open(view.directory.fd, path.parent.relative, O_RDONLY | O_DIRECTORY, shown: path.parent.description)
-            try Beneath.fsync(parent.fd, path.parent.description)
+        if !path.isRoot { try syncDirectories(view, above: path) }
+    }
+
+    /// fsync of each directory from the one holding `path` up to the view's own.
+    private func syncDirectories(_ view: View, above path: CheckedPath) throws(FileError) {
+        var directory = path.parent
+        while true {
+            let fd = try Beneath.open(view.directory.fd, directory.relative, O_RDONLY | O_DIRECTORY, shown: directory.description)
+            try Beneath.fsync(fd.fd, directory.description)
+            if directory.isRoot { return }
+            directory = directory.parent
         }
     }
 
@@ -295,12 +305,6 @@ final class FileStore: @unchecked Sendable {
             }
             return current
         }
-    }
-
-    private func syncDirectory(_ parent: Descriptor, _ path: CheckedPath) throws(FileError) {
-        // An NK_O_PATH descriptor cannot be fsync'ed: reopen the directory itself.
-        let fd = try Beneath.open(parent.fd, ".", O_RDONLY | O_DIRECTORY, shown: path.description)
-        try Beneath.fsync(fd.fd, path.description)
     }
 
     /// Temporary files an earlier instance left behind (killed between create and rename).

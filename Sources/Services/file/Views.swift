@@ -50,11 +50,18 @@ final class Views: @unchecked Sendable {
         }
     }
 
-    /// Opens (creating as needed) a directory below the root, component by component.
+    /// Opens (creating as needed) a directory below the root, component by component. A
+    /// directory it makes is fsync'ed into its parent, so a view's files that are synced
+    /// survive a power cut with the names above them.
     static func openDirectory(_ path: String, beneath root: Int32) throws(FileError) -> Descriptor {
         var current = try Beneath.open(root, ".", NK_O_PATH | O_DIRECTORY, shown: "the root")
         for name in path.split(separator: "/").map(String.init) {
-            if mkdirat(current.fd, name, 0o700) != 0 && errno != EEXIST { throw Beneath.failure(errno, path) }
+            if mkdirat(current.fd, name, 0o700) == 0 {
+                let parent = try Beneath.open(current.fd, ".", O_RDONLY | O_DIRECTORY, shown: path)
+                try Beneath.fsync(parent.fd, path)
+            } else if errno != EEXIST {
+                throw Beneath.failure(errno, path)
+            }
             current = try Beneath.open(current.fd, name, NK_O_PATH | O_DIRECTORY, shown: path)
         }
         return current
