@@ -24,14 +24,17 @@ struct Copy: ParsableCommand {
         guard fromService != toService else {
             throw UsageFailure("exactly one side must be file:PATH (the file service); got '\(source)' and '\(self.destination)'")
         }
-        // Like cp: a destination ending in "/" (or just "file:") names a directory.
-        var destination = self.destination
-        if destination.hasSuffix("/") || destination == Self.scheme {
-            let path = fromService ? source.dropFirst(Self.scheme.count) : Substring(source)
-            destination += String(path.split(separator: "/").last ?? "")
-        }
         let files: FileClient
         do { files = try FileClient(importingFrom: try kernel.connect()) } catch { throw CommandFailed("\(error)") }
+        // Like cp: a destination that is a directory (or ends in "/") gets the source's name.
+        var destination = self.destination
+        let sourceName = String((fromService ? source.dropFirst(Self.scheme.count) : Substring(source)).split(separator: "/").last ?? "")
+        if destination.hasSuffix("/") || destination == Self.scheme {
+            destination += sourceName
+        } else if toService ? (try? files.stat(String(destination.dropFirst(Self.scheme.count))))?.isDirectory == true
+                            : Self.isLocalDirectory(destination) {
+            destination += "/" + sourceName
+        }
         let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         do {
             if toService {
@@ -77,6 +80,11 @@ struct Copy: ParsableCommand {
             unlink(partial)
             throw error
         }
+    }
+
+    static func isLocalDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
     }
 
     /// Reads until the buffer is full or the file ends; the count read.

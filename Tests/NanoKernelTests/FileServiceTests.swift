@@ -575,6 +575,14 @@ final class FileServiceTests: KernelTestCase {
         let intoDirectory = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, "file:copies/"], timeout: 60)
         XCTAssertEqual(intoDirectory.status, 0, intoDirectory.output)
         XCTAssertEqual(try files.stat("copies/local.bin").size, UInt64(size))
+        // So does one that is a directory already, on either side.
+        try files.mkdir("existing")
+        let intoExisting = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, "file:existing"], timeout: 60)
+        XCTAssertEqual(intoExisting.status, 0, intoExisting.output)
+        XCTAssertEqual(try files.stat("existing/local.bin").size, UInt64(size))
+        let outOfService = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, "file:copies/c.bin", kernel.directory], timeout: 60)
+        XCTAssertEqual(outOfService.status, 0, outOfService.output)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: kernel.directory + "/c.bin")), Data(original.reversed()))
         let bad = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, back], timeout: 20)
         XCTAssertEqual(bad.status, 2)
     }
