@@ -80,14 +80,8 @@ enum FileStoreDecoder {
         try checkViewPath(path, in: view)
         let access = try view.choice("access", among: [FileAccess.readOnly, .readWrite]) ?? .readOnly
         var grant = FileViewGrant(client: client.value, path: path.value, writable: access == .readWrite)
-        if let mib = try view.positiveInteger("max_mib") {
-            guard mib <= maxMiB else { throw view.failure("max_mib", line: view.table["max_mib"]!.line, "\(mib) is more than \(maxMiB) MiB") }
-            grant.maxBytes = UInt64(mib) << 20
-        }
-        if let files = try view.positiveInteger("max_files") {
-            guard files <= maxFiles else { throw view.failure("max_files", line: view.table["max_files"]!.line, "\(files) is more than \(maxFiles)") }
-            grant.maxFiles = UInt64(files)
-        }
+        if let mib = try view.positiveInteger("max_mib", atMost: maxMiB) { grant.maxBytes = UInt64(mib) << 20 }
+        if let files = try view.positiveInteger("max_files", atMost: maxFiles) { grant.maxFiles = UInt64(files) }
         return grant
     }
 
