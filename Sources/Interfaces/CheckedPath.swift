@@ -22,38 +22,56 @@ public struct CheckedPath: CustomStringConvertible, Sendable {
     }
 
     /// `allowRoot`: "" (or ".") names the view's root, which may be listed, stat'ed,
-    /// synced, but never written, removed or renamed. One pass over the UTF-8 bytes: a
-    /// control character is always a single byte below 0x20 or 0x7f in UTF-8.
+    /// synced, but never written, removed or renamed. One pass over the UTF-8 bytes (a
+    /// control character is always a single byte below 0x20, or 0x7f, in UTF-8): the
+    /// checks run on every call, so they stay cheap.
     public init(checking text: String, allowRoot: Bool = false) throws(FileError) {
-        let bytes = text.utf8
-        guard bytes.count <= FileInterface.pathCapacity else {
-            throw FileError(.nameTooLong, "path is \(bytes.count) bytes; at most \(FileInterface.pathCapacity)")
-        }
-        if let bad = bytes.first(where: { $0 < 0x20 || $0 == 0x7f }) {
-            throw FileError(.invalidPath, "path contains control character U+\(String(bad, radix: 16, uppercase: true)) (NUL and control characters are refused)")
-        }
-        if bytes.first == UInt8(ascii: "/") {
-            throw FileError(.invalidPath, "'\(text)' is absolute; paths are relative to your view")
-        }
         if text.isEmpty || text == "." {
             guard allowRoot else { throw FileError(.invalidPath, "this call needs a path below your view's root, not the root itself") }
             self.init(components: [])
             return
         }
-        var components: [String] = []
-        for part in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            if part.isEmpty { throw FileError(.invalidPath, "'\(text)' has an empty component ('//' or a trailing '/')") }
-            if part.elementsEqual("..".utf8) { throw FileError(.outsideView, "'\(text)' uses '..'; paths cannot leave your view") }
-            if part.elementsEqual(".".utf8) { throw FileError(.invalidPath, "'\(text)' has a '.' component") }
-            if part.count > FileInterface.nameLimit {
-                throw FileError(.nameTooLong, "a component of '\(text.prefix(64))...' is \(part.count) bytes; names hold at most \(FileInterface.nameLimit)")
-            }
-            if part.starts(with: TemporaryName.prefix.utf8) {
-                throw FileError(.invalidPath, "names starting with '\(TemporaryName.prefix)' are the service's own temporary files")
-            }
-            components.append(String(Substring(part)))
+        var contiguous = text
+        // withUTF8 rethrows untyped errors: carry the typed one out in a Result.
+        let names = contiguous.withUTF8 { bytes in Result { () throws(FileError) in try Self.names(bytes, text) } }
+        self.init(components: try names.get(), relative: text)
+    }
+
+    private static func names(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) throws(FileError) -> [String] {
+        guard bytes.count <= FileInterface.pathCapacity else {
+            throw FileError(.nameTooLong, "path is \(bytes.count) bytes; at most \(FileInterface.pathCapacity)")
         }
-        self.init(components: components, relative: text)
+        if bytes.first == UInt8(ascii: "/") {
+            throw FileError(.invalidPath, "'\(text)' is absolute; paths are relative to your view")
+        }
+        var components: [String] = []
+        var start = 0
+        for end in 0...bytes.count {
+            if end < bytes.count {
+                let byte = bytes[end]
+                if byte < 0x20 || byte == 0x7f {
+                    throw FileError(.invalidPath, "path contains control character U+\(String(byte, radix: 16, uppercase: true)) (NUL and control characters are refused)")
+                }
+                if byte != UInt8(ascii: "/") { continue }
+            }
+            let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            try check(name, text)
+            components.append(String(decoding: name, as: UTF8.self))
+            start = end + 1
+        }
+        return components
+    }
+
+    private static func check(_ name: UnsafeBufferPointer<UInt8>, _ text: String) throws(FileError) {
+        if name.isEmpty { throw FileError(.invalidPath, "'\(text)' has an empty component ('//' or a trailing '/')") }
+        if name.elementsEqual("..".utf8) { throw FileError(.outsideView, "'\(text)' uses '..'; paths cannot leave your view") }
+        if name.elementsEqual(".".utf8) { throw FileError(.invalidPath, "'\(text)' has a '.' component") }
+        if name.count > FileInterface.nameLimit {
+            throw FileError(.nameTooLong, "a component of '\(text.prefix(64))...' is \(name.count) bytes; names hold at most \(FileInterface.nameLimit)")
+        }
+        if name.starts(with: TemporaryName.prefix.utf8) {
+            throw FileError(.invalidPath, "names starting with '\(TemporaryName.prefix)' are the service's own temporary files")
+        }
     }
 
     private init(components: [String], relative: String) {
