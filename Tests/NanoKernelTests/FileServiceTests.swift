@@ -287,6 +287,64 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try kernel.domain("file").state, "ready")
     }
 
+    /// A raw client sends every procedure thousands of arguments, from nearly valid to
+    /// garbage: each call ends in a result or a typed refusal, the service never dies,
+    /// nothing appears outside its root, and honest calls are answered throughout.
+    func testGarbageArgumentsToEveryProcedure() throws {
+        let files = try boot(views: """
+            [[service.file.view]]
+            client = "operator"
+            path = ""
+            access = "read-write"
+            max_mib = 16
+            max_files = 200
+            """)
+        try files.write("seed/file.txt", bytes("seed"))
+        try files.write("honest.txt", bytes("honest"))  // a name no random path can form
+        let pid = try kernel.domain("file").pid
+        let outsideBefore = try FileManager.default.contentsOfDirectory(atPath: kernel.directory).sorted()
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "seed", "file.txt", "/", "/", ".", "..", "\u{0}", "\n", "é", "日", "//", ".nk-put-1", " ", "\u{7f}"]
+        func path() -> String { (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined() }
+        let procedures = FileInterface.all
+        for i in 0..<3000 {
+            let procedure = procedures.randomElement(using: &generator)!
+            let garbage = i % 3 == 0
+            do {
+                _ = try files.binding.call(procedureID: procedure.id, name: procedure.name, write: { (w: inout AStackWriter) throws(CallError) in
+                    if garbage {
+                        for _ in 0..<Int.random(in: 0...64, using: &generator) { try w.put(UInt32.random(in: 0...UInt32.max, using: &generator)) }
+                        return
+                    }
+                    for field in procedure.arguments.fields {
+                        switch field.kind {
+                        case .text: try w.put(text: path(), capacity: field.capacity, field: field.name)
+                        case .bytes: try w.put(bytes: (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                                               capacity: field.capacity, field: field.name)
+                        case .uint64: try w.put([0, 1, 4, 1 << 20, 1 << 40, UInt64(Int64.max), .max].randomElement(using: &generator)!, field: field.name)
+                        case .uint32: try w.put(UInt32.random(in: 0...UInt32.max, using: &generator), field: field.name)
+                        default: break
+                        }
+                    }
+                }, read: { (_: inout AStackReader) throws(CallError) in })
+            } catch {
+                switch error {
+                case .procedureFailed(let text):
+                    XCTAssertNotNil(FileError(failureText: text), "an untyped failure: \(text)")
+                case .malformed, .argumentsTooLarge:
+                    break
+                default:
+                    XCTFail("call \(i) to \(procedure.name): \(error)")
+                }
+            }
+            if i % 500 == 0 { XCTAssertEqual(try files.read("honest.txt").data, bytes("honest")) }
+        }
+        XCTAssertEqual(try kernel.domain("file").pid, pid, "the file service restarted")
+        XCTAssertEqual(try kernel.domain("file").state, "ready")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: kernel.directory).sorted(), outsideBefore)
+        XCTAssertEqual(try files.read("honest.txt").data, bytes("honest"))
+    }
+
     // MARK: confinement
 
     func testSymlinksPlantedInsideTheRootAreNeverFollowed() throws {
