@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import CompilerPluginSupport
 import PackageDescription
 
 // Services are statically linked so their sandbox can deny file opens at start-up.
@@ -26,6 +27,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        // The version that matches the Swift 6.3 toolchain; the macros are built with it.
+        .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
     ],
     targets: [
         // Raw Linux syscalls Swift cannot call directly (variadic, macros, hidden headers).
@@ -43,7 +46,17 @@ let package = Package(
         // The LRPC runtime every domain links: stubs, the control channel, server threads.
         .target(
             name: "LRPC",
-            dependencies: ["NanoABI", "CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["NanoABI", "CNanoKernel", "LRPCMacros", .product(name: "SystemPackage", package: "swift-system")]),
+        // @AStackValue and @ServiceInterface: layouts, copy code, stubs and handler tables
+        // generated from one declaration (runs in the compiler, never in a domain).
+        .macro(
+            name: "LRPCMacros",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+            ]),
         // What the kernel reports to an operator (status, bindings): encoded by the
         // kernel, decoded and rendered by nkctl.
         .target(name: "NanoAdmin", dependencies: ["NanoABI"]),
@@ -88,5 +101,11 @@ let package = Package(
             dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "LRPCMacrosTests",
+            dependencies: [
+                "LRPCMacros",
+                .product(name: "SwiftSyntaxMacrosTestSupport", package: "swift-syntax"),
+            ]),
     ]
 )
