@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "LRPCMacros",
                 .product(name: "SwiftSyntaxMacrosTestSupport", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
             ]),
     ]
 )

@@ -22,6 +22,7 @@ struct ProcedureDeclaration {
     let takesContext: Bool
     let result: String?
     let errorType: String?
+    let throwing: Bool
 
     init(_ function: FunctionDeclSyntax, index: Int) throws {
         name = function.name.text
@@ -60,6 +61,7 @@ struct ProcedureDeclaration {
             result = nil
         }
         errorType = function.signature.effectSpecifiers?.throwsClause?.type?.trimmedDescription
+        throwing = function.signature.effectSpecifiers?.throwsClause != nil
         let options = Self.options(function.attributes)
         id = options["id"] ?? "\(index)"
         simultaneousCalls = options["simultaneousCalls"] ?? "4"

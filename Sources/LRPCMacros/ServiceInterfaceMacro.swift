@@ -59,11 +59,19 @@ public struct ServiceInterfaceMacro: PeerMacro {
     static func argumentsStruct(_ p: ProcedureDeclaration, access: String) -> String {
         let fields = p.parameters.map { "\(access)var \($0.field): \($0.type)" }
         let params = p.parameters.map { "\($0.field): \($0.type)" }.joined(separator: ", ")
-        let assigns = p.parameters.map { "self.\($0.field) = \($0.field)" }.joined(separator: "; ")
+        let assigns = p.parameters.map { "self.\($0.field) = \($0.field)" }.joined(separator: "\n")
+        // The same members @AStackValue writes (a macro's own output is not expanded
+        // again inside a peer, so they are spelled out here).
+        let members = AStackValueMacro.members(
+            p.parameters.map { StoredField(name: $0.field, type: $0.type) },
+            type: p.argumentsStruct, access: access, generic: false)
         return """
-            @AStackValue \(access)struct \(p.argumentsStruct): Sendable {
+            \(access)struct \(p.argumentsStruct): AStackValue, Sendable {
             \(fields.joined(separator: "\n"))
-            \(access)init(\(params)) { \(assigns) }
+            \(access)init(\(params)) {
+            \(assigns)
+            }
+            \(members)
             }
             """
     }
@@ -77,9 +85,9 @@ public struct ServiceInterfaceMacro: PeerMacro {
             args = p.parameters.map { ($0.label == "_" ? "" : "\($0.label): ") + "arguments.\($0.field)" }
         }
         if p.takesContext { args.append("context: context") }
-        let call = "try server.\(p.name)(\(args.joined(separator: ", ")))"
-        let body = p.result == nil ? "\(call); return Empty()" : "return \(call)"
-        return "service.handle(\(p.name)) { arguments, context in \(body) }"
+        let call = (p.throwing ? "try " : "") + "server.\(p.name)(\(args.joined(separator: ", ")))"
+        let body = p.result == nil ? "\(call)\nreturn Empty()" : "return \(call)"
+        return "service.handle(\(p.name)) { arguments, context in\n\(body)\n}"
     }
 
     static func clientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
