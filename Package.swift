@@ -23,12 +23,18 @@ let package = Package(
         // For services (and benchmarks) built in packages of their own.
         .library(name: "Interfaces", targets: ["Interfaces"]),
         .library(name: "NanoKernel", targets: ["NanoKernel"]),
+        // What a service in a package of its own depends on: runtime, macros, built-in
+        // interfaces, swift-log, and the static link every domain needs (Examples/kv).
+        .library(name: "NanoService", targets: ["NanoService"]),
+        // Boot a real kernel from an image in a service's tests.
+        .library(name: "NanoKernelTesting", targets: ["NanoKernelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // The version that matches the Swift 6.3 toolchain; the macros are built with it.
         .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // Raw Linux syscalls Swift cannot call directly (variadic, macros, hidden headers).
@@ -62,6 +68,12 @@ let package = Package(
         .target(name: "NanoAdmin", dependencies: ["NanoABI"]),
         // Typed interface declarations shared by servers and clients.
         .target(name: "Interfaces", dependencies: ["LRPC"]),
+        // The service author's product; its link settings reach every executable using it.
+        .target(
+            name: "NanoService",
+            dependencies: ["LRPC", "Interfaces", .product(name: "Logging", package: "swift-log")],
+            linkerSettings: staticService),
+        .target(name: "NanoKernelTesting", dependencies: ["NanoKernel", "NanoAdmin", "LRPC"]),
         // Boot images: the TOML subset they are written in, decoding, every check with
         // file, line and field. Read by the kernel and by nkctl.
         .target(name: "BootImage", dependencies: ["LRPC"]),

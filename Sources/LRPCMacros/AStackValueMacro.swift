@@ -24,9 +24,22 @@ public struct AStackValueMacro: ExtensionMacro {
         let fields = try StoredFields.of(structure.memberBlock)
         let access = accessPrefix(structure.modifiers)
         let conformance = protocols.isEmpty ? "" : ": AStackValue"
-        let text = members(fields, type: type.trimmedDescription, access: access,
+        var text = members(fields, type: type.trimmedDescription, access: access,
                            generic: structure.genericParameterClause != nil)
+        if !access.isEmpty && !declaresInitializer(structure) { text += "\n" + memberwiseInit(fields, access: access) }
         return [try ExtensionDeclSyntax("extension \(type.trimmed)\(raw: conformance) {\n\(raw: text)\n}")]
+    }
+
+    /// A public struct's synthesized memberwise initializer is internal; another module
+    /// (a client of the interface) needs one it can call.
+    static func memberwiseInit(_ fields: [StoredField], access: String) -> String {
+        let params = fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        let assigns = fields.map { "    self.\($0.name) = \($0.name)" }.joined(separator: "\n")
+        return "\(access)init(\(params)) {\n\(assigns)\n}"
+    }
+
+    static func declaresInitializer(_ structure: StructDeclSyntax) -> Bool {
+        structure.memberBlock.members.contains { $0.decl.is(InitializerDeclSyntax.self) }
     }
 
     /// The three members, as source text.

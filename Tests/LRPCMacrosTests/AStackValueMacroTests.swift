@@ -37,6 +37,10 @@ final class AStackValueMacroTests: XCTestCase {
                     self.key = try .init(from: &reader, field: "key")
                     self.value = try .init(from: &reader, field: "value")
                 }
+                public init(key: BoundedText<64>, value: BoundedBytes<512>) {
+                    self.key = key
+                    self.value = value
+                }
             }
             """,
             macroSpecs: macros)

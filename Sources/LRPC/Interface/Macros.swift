@@ -2,8 +2,9 @@
 
 /// Generates `layout`, `write(to:)` and `init(from:)` from a struct's stored properties
 /// and makes it an `AStackValue`. A field type with no fixed bound (String, arrays,
-/// pointers, Int) is a compile-time error naming the field.
-@attached(extension, conformances: AStackValue, names: named(layout), named(write(to:)), named(init(from:)))
+/// pointers, Int) is a compile-time error naming the field. A public struct without an
+/// initializer of its own also gets a public memberwise `init`.
+@attached(extension, conformances: AStackValue, names: named(layout), named(write(to:)), named(init))
 public macro AStackValue() = #externalMacro(module: "LRPCMacros", type: "AStackValueMacro")
 
 /// Declares an interface once, as a protocol whose methods are its procedures; generates

@@ -29,7 +29,7 @@ final class DomainLauncher {
     init(image: BootImage, log: KernelLog) throws {
         logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
-        imageDirectory = image.path.contains("/") ? String(image.path[..<image.path.lastIndex(of: "/")!]) : "."
+        imageDirectory = Self.absoluteDirectory(of: image.path)
         let missing = missingMechanisms
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
@@ -61,6 +61,17 @@ final class DomainLauncher {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
+    /// The image's folder as an absolute path: relative executables resolve against it
+    /// wherever nkctl was started.
+    static func absoluteDirectory(of imagePath: String) -> String {
+        let directory = imagePath.contains("/") ? String(imagePath[..<imagePath.lastIndex(of: "/")!]) : "."
+        if imagePath.hasPrefix("/") { return directory.isEmpty ? "/" : directory }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return directory }
+        let cwd = String(cString: buffer)
+        return directory == "." ? cwd : cwd + "/" + directory
+    }
+
     func executablePath(for entry: ServiceEntry) -> String {
         if entry.executable.hasPrefix("/") { return entry.executable }
         if entry.executable.contains("/") { return imageDirectory + "/" + entry.executable }
@@ -70,9 +81,7 @@ final class DomainLauncher {
     /// Spawn `entry` with `control` as its fd 3, under the sandbox the image grants it.
     func launch(_ entry: ServiceEntry, control: FileDescriptor) throws -> LaunchedDomain {
         let path = executablePath(for: entry)
-        guard access(path, X_OK) == 0 else {
-            throw ControlError("service '\(entry.name)': executable \(path) not found or not executable (build with `swift build -c release`)")
-        }
+        try ServiceExecutable.check(path, service: entry.name)
         let (output, outputEnd) = try DomainOutput.pipe(linesPerSecond: logLinesPerSecond)
         defer { try? outputEnd.close() }
         var request = try spawnRequest(entry, path: path, control: control)
