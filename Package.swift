@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "BootImageTests", dependencies: ["BootImage"]),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces"],
+            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces", "NanoKernelTesting"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(

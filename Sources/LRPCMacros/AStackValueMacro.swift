@@ -5,12 +5,26 @@
 //
 //     @AStackValue struct Entry { var key: BoundedText<64>; var value: BoundedBytes<512> }
 //
-// expands to an extension with `layout`, `write(to:)` and `init(from:)`. The members go in
-// an extension so the struct keeps its memberwise initializer.
+// expands to an extension with `layout`, `write(to:)` and `init(from:)` (in an extension,
+// so the struct keeps its memberwise initializer), and, for a public struct without an
+// initializer, a public memberwise one.
 import SwiftSyntax
 import SwiftSyntaxMacros
 
-public struct AStackValueMacro: ExtensionMacro {
+public struct AStackValueMacro: ExtensionMacro, MemberMacro {
+    /// The member role adds only a public memberwise initializer (see memberwiseInit).
+    public static func expansion(
+        of node: AttributeSyntax, providingMembersOf declaration: some DeclGroupSyntax,
+        conformingTo protocols: [TypeSyntax], in context: some MacroExpansionContext
+    ) throws -> [DeclSyntax] {
+        // Errors are reported once, by the extension role.
+        guard let structure = declaration.as(StructDeclSyntax.self),
+              let fields = try? StoredFields.of(structure.memberBlock) else { return [] }
+        let access = accessPrefix(structure.modifiers)
+        guard !access.isEmpty, !declaresInitializer(structure) else { return [] }
+        return [DeclSyntax(stringLiteral: memberwiseInit(fields, access: access))]
+    }
+
     public static func expansion(
         of node: AttributeSyntax, attachedTo declaration: some DeclGroupSyntax,
         providingExtensionsOf type: some TypeSyntaxProtocol, conformingTo protocols: [TypeSyntax],
@@ -24,14 +38,14 @@ public struct AStackValueMacro: ExtensionMacro {
         let fields = try StoredFields.of(structure.memberBlock)
         let access = accessPrefix(structure.modifiers)
         let conformance = protocols.isEmpty ? "" : ": AStackValue"
-        var text = members(fields, type: type.trimmedDescription, access: access,
+        let text = members(fields, type: type.trimmedDescription, access: access,
                            generic: structure.genericParameterClause != nil)
-        if !access.isEmpty && !declaresInitializer(structure) { text += "\n" + memberwiseInit(fields, access: access) }
         return [try ExtensionDeclSyntax("extension \(type.trimmed)\(raw: conformance) {\n\(raw: text)\n}")]
     }
 
     /// A public struct's synthesized memberwise initializer is internal; another module
-    /// (a client of the interface) needs one it can call.
+    /// (a client of the interface) needs one it can call. It goes in the struct's body
+    /// (an extension may not redeclare the synthesized one).
     static func memberwiseInit(_ fields: [StoredField], access: String) -> String {
         let params = fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
         let assigns = fields.map { "    self.\($0.name) = \($0.name)" }.joined(separator: "\n")

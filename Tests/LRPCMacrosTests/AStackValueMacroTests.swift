@@ -25,6 +25,11 @@ final class AStackValueMacroTests: XCTestCase {
             public struct Entry {
                 public var key: BoundedText<64>
                 public var value: BoundedBytes<512>
+
+                public init(key: BoundedText<64>, value: BoundedBytes<512>) {
+                    self.key = key
+                    self.value = value
+                }
             }
 
             extension Entry: AStackValue {
@@ -36,10 +41,6 @@ final class AStackValueMacroTests: XCTestCase {
                 public init(from reader: inout AStackReader) throws(CallError) {
                     self.key = try .init(from: &reader, field: "key")
                     self.value = try .init(from: &reader, field: "value")
-                }
-                public init(key: BoundedText<64>, value: BoundedBytes<512>) {
-                    self.key = key
-                    self.value = value
                 }
             }
             """,

@@ -4,6 +4,7 @@
 /// and makes it an `AStackValue`. A field type with no fixed bound (String, arrays,
 /// pointers, Int) is a compile-time error naming the field. A public struct without an
 /// initializer of its own also gets a public memberwise `init`.
+@attached(member, names: named(init))
 @attached(extension, conformances: AStackValue, names: named(layout), named(write(to:)), named(init))
 public macro AStackValue() = #externalMacro(module: "LRPCMacros", type: "AStackValueMacro")
 
