@@ -73,7 +73,7 @@ let package = Package(
             name: "NanoService",
             dependencies: ["LRPC", "Interfaces", .product(name: "Logging", package: "swift-log")],
             linkerSettings: staticService),
-        .target(name: "NanoKernelTesting", dependencies: ["NanoKernel", "NanoAdmin", "LRPC"]),
+        .target(name: "NanoKernelTesting", dependencies: ["NanoAdmin", "LRPC"]),
         // Boot images: the TOML subset they are written in, decoding, every check with
         // file, line and field. Read by the kernel and by nkctl.
         .target(name: "BootImage", dependencies: ["LRPC"]),

@@ -8,7 +8,7 @@
 import Foundation
 import Glibc
 import LRPC
-import NanoKernel
+import NanoAdmin
 
 public final class TestKernel {
     public let socketPath: String

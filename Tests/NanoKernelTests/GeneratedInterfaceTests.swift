@@ -4,7 +4,7 @@
 import Foundation
 import Interfaces
 import LRPC
-import NanoKernel
+import NanoAdmin
 import XCTest
 
 @AStackValue
