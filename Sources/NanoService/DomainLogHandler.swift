@@ -10,12 +10,7 @@ public struct DomainLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let label: String
 
-    public init(label: String) {
-        self.label = label
-        if let level = getenv("NK_LOG_LEVEL").flatMap({ Logger.Level(rawValue: String(cString: $0)) }) {
-            logLevel = level
-        }
-    }
+    public init(label: String) { self.label = label }
 
     /// Route every Logger in this process here. Call once, first thing in main.
     public static func bootstrap() {
