@@ -38,9 +38,10 @@ final class KernelHarness {
     }
 
     /// Boot an image (default: images/default.toml) and wait until every service is ready.
-    func boot(image: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+    func boot(image: String? = nil, arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let imagePath = image ?? Self.repositoryRoot + "/images/default.toml"
-        let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 40)
+        let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath] + arguments,
+                                  timeout: 40)
         bootOutput = result.output
         guard result.status == 0 else {
             XCTFail("boot failed (\(result.status)): \(result.output)\n\(log)", file: file, line: line)

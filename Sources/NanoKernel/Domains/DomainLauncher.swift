@@ -25,11 +25,21 @@ final class DomainLauncher {
 
     /// The image's log_lines_per_second quota, for each domain's output.
     let logLinesPerSecond: Int
+    /// Services run in learning mode (`nkctl boot --learn NAME`, passed as NK_LEARN):
+    /// their filter's refusals are recorded and let through instead of stopping them.
+    let learning: Set<String>
 
     init(image: BootImage, log: KernelLog) throws {
         logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
         imageDirectory = Self.absoluteDirectory(of: image.path)
+        learning = Set((getenv("NK_LEARN").map { String(cString: $0) } ?? "").split(separator: ",").map(String.init))
+        for name in learning where !image.services.contains(where: { $0.name == name }) {
+            throw ControlError("--learn \(name): the image has no service '\(name)' (services: \(image.services.map(\.name).joined(separator: ", ")))")
+        }
+        if !learning.isEmpty && !host.seccompNotify {
+            throw ControlError("--learn needs seccomp user notification (Linux 5.0+), which this host lacks")
+        }
         let missing = missingMechanisms
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
@@ -134,6 +144,7 @@ final class DomainLauncher {
         ]
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }
+        if learning.contains(entry.name) { summary["learning"] = "refused syscalls run and are recorded: the filter does not confine this domain" }
         return summary
     }
 }
