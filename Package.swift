@@ -72,7 +72,9 @@ let package = Package(
         .target(
             name: "NanoService",
             dependencies: ["LRPC", "Interfaces", .product(name: "Logging", package: "swift-log")],
-            linkerSettings: staticService),
+            // Foundation's static archives leave these two to the link (a service that
+            // imports Foundation fails to link without them; unused, they add nothing).
+            linkerSettings: staticService + [.linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims")]),
         .target(name: "NanoKernelTesting", dependencies: ["NanoAdmin", "LRPC"]),
         // Boot images: the TOML subset they are written in, decoding, every check with
         // file, line and field. Read by the kernel and by nkctl.
