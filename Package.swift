@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import CompilerPluginSupport
 import PackageDescription
 
 // Services are statically linked so their sandbox can deny file opens at start-up.
@@ -22,10 +23,18 @@ let package = Package(
         // For services (and benchmarks) built in packages of their own.
         .library(name: "Interfaces", targets: ["Interfaces"]),
         .library(name: "NanoKernel", targets: ["NanoKernel"]),
+        // What a service in a package of its own depends on: runtime, macros, built-in
+        // interfaces, swift-log, and the static link every domain needs (Examples/kv).
+        .library(name: "NanoService", targets: ["NanoService"]),
+        // Boot a real kernel from an image in a service's tests.
+        .library(name: "NanoKernelTesting", targets: ["NanoKernelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        // The version that matches the Swift 6.3 toolchain; the macros are built with it.
+        .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // Raw Linux syscalls Swift cannot call directly (variadic, macros, hidden headers).
@@ -43,12 +52,30 @@ let package = Package(
         // The LRPC runtime every domain links: stubs, the control channel, server threads.
         .target(
             name: "LRPC",
-            dependencies: ["NanoABI", "CNanoKernel", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["NanoABI", "CNanoKernel", "LRPCMacros", .product(name: "SystemPackage", package: "swift-system")]),
+        // @AStackValue and @ServiceInterface: layouts, copy code, stubs and handler tables
+        // generated from one declaration (runs in the compiler, never in a domain).
+        .macro(
+            name: "LRPCMacros",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+            ]),
         // What the kernel reports to an operator (status, bindings): encoded by the
         // kernel, decoded and rendered by nkctl.
         .target(name: "NanoAdmin", dependencies: ["NanoABI"]),
         // Typed interface declarations shared by servers and clients.
         .target(name: "Interfaces", dependencies: ["LRPC"]),
+        // The service author's product; its link settings reach every executable using it.
+        .target(
+            name: "NanoService",
+            dependencies: ["LRPC", "Interfaces", .product(name: "Logging", package: "swift-log")],
+            // Foundation's static archives leave these two to the link (a service that
+            // imports Foundation fails to link without them; unused, they add nothing).
+            linkerSettings: staticService + [.linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims")]),
+        .target(name: "NanoKernelTesting", dependencies: ["NanoAdmin", "LRPC"]),
         // Boot images: the TOML subset they are written in, decoding, every check with
         // file, line and field. Read by the kernel and by nkctl.
         .target(name: "BootImage", dependencies: ["LRPC"]),
@@ -88,8 +115,15 @@ let package = Package(
         .testTarget(name: "BootImageTests", dependencies: ["BootImage"]),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces"],
+            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces", "NanoKernelTesting"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "LRPCMacrosTests",
+            dependencies: [
+                "LRPCMacros",
+                .product(name: "SwiftSyntaxMacrosTestSupport", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+            ]),
     ]
 )

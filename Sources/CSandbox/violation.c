@@ -54,6 +54,7 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
     }
     memset(out, 0, sizeof *out);
     out->pid = (pid_t)request->pid;
+    out->id = request->id;
     out->syscall_nr = request->data.nr;
     out->arch = request->data.arch;
     memcpy(out->args, request->data.args, sizeof out->args);
@@ -62,4 +63,20 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
     nk_describe_violation(out, notify_fd, request->id);
     free(request);
     return 0;
+}
+
+int nk_violation_continue(int notify_fd, uint64_t id) {
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+        return -1;
+    struct seccomp_notif_resp *response = calloc(1, at_least(sizes.seccomp_notif_resp, sizeof *response));
+    if (response == NULL)
+        return -1;
+    response->id = id;
+    response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    int r = ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, response);
+    int saved = errno;
+    free(response);
+    errno = saved;
+    return r;
 }

@@ -2,8 +2,15 @@
 // exports here; clients ask it what exists.
 import LRPC
 
-public enum NameInterface {
-    public static let name = "name"
+@ServiceInterface("name")
+public protocol Name {
+    /// The caller (from the kernel's call record and binding) registers `name` as its own.
+    func register(_ name: InterfaceName, context: CallContext) throws
+    func lookup(_ name: InterfaceName) -> Registration
+    func list() -> NameList
+}
+
+extension NameInterface {
     public static let maximumName = 32
     /// Names the registry holds at most, and at most per registrant: a full list always
     /// fits `NameList` (every name at its longest, one separator each).
@@ -24,43 +31,24 @@ public enum NameInterface {
         }
         return nil
     }
-
-    public static let register = Procedure<InterfaceName, Empty>(id: 0, name: "register")
-    public static let lookup = Procedure<InterfaceName, Registration>(id: 1, name: "lookup")
-    public static let list = Procedure<Empty, NameList>(id: 2, name: "list")
-
-    public static let all: [ProcedureDescriptor] = [register.descriptor, lookup.descriptor, list.descriptor]
 }
 
-public struct InterfaceName: AStackValue, Sendable, Equatable {
-    public var name: String
-    public init(_ name: String) { self.name = name }
-    public static let layout = FieldLayout([Field("name", .text, capacity: NameInterface.maximumName)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: name, capacity: NameInterface.maximumName, field: "name")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        name = try r.getText(capacity: NameInterface.maximumName, field: "name")
-    }
+@AStackValue
+public struct InterfaceName: Sendable, Equatable {
+    public var name: BoundedText<32>  // NameInterface.maximumName
+    public init(_ name: String) { self.name = BoundedText(name) }
 }
 
 /// Who registered an interface: the kernel-assigned domain id of the registrant.
-public struct Registration: AStackValue, Sendable, Equatable {
+@AStackValue
+public struct Registration: Sendable, Equatable {
     public var found: Bool
     public var domain: UInt32
     public init(found: Bool, domain: UInt32) { self.found = found; self.domain = domain }
-    public static let layout = FieldLayout([Field("found", .bool), Field("domain", .uint32)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(found, field: "found")
-        try w.put(domain, field: "domain")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        found = try r.getBool(field: "found")
-        domain = try r.get(field: "domain")
-    }
 }
 
-/// Registered interface names, newline-separated, sorted.
+/// Registered interface names, newline-separated, sorted. Written by hand: a list of
+/// names travels as one text field (the macro lays out fixed fields only).
 public struct NameList: AStackValue, Sendable, Equatable {
     public static let capacity = NameInterface.maximumEntries * (NameInterface.maximumName + 1)
     public var names: [String]

@@ -10,10 +10,23 @@ public enum ServiceMain {
     public static func run(_ service: Service, registersWithNameService: Bool = true,
                            beforeExport: (DomainRuntime) throws -> Void = { _ in },
                            beforeReady: (DomainRuntime) throws -> Void = { _ in }) -> Never {
-        let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? service.interface.name
+        run(registersWithNameService: registersWithNameService, beforeExport: beforeExport, beforeReady: beforeReady) { _ in
+            service
+        }
+    }
+
+    /// For a service that is also a client: `make` runs once the domain has joined the
+    /// kernel, so it can import the interfaces its handlers call, and returns the service
+    /// to export.
+    public static func run(registersWithNameService: Bool = true,
+                           beforeExport: (DomainRuntime) throws -> Void = { _ in },
+                           beforeReady: (DomainRuntime) throws -> Void = { _ in },
+                           making make: (DomainRuntime) throws -> Service) -> Never {
+        let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? "service"
         do {
             let runtime = try DomainRuntime.spawnedByKernel(name: name)
             try beforeExport(runtime)
+            let service = try make(runtime)
             try runtime.export(service)
             if registersWithNameService {
                 // A name service that is down or failed does not take this one down with

@@ -9,12 +9,16 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     case serverDied(String)
     /// Arguments do not fit the procedure's A-stack; refused in the client stub, before any trap.
     case argumentsTooLarge(procedure: String, size: Int, limit: Int)
-    /// A bounded field was given more bytes than it holds.
+    /// A bounded field was given more bytes than its capacity (`limit`); refused in the
+    /// client stub, before any trap. The field is named "interface.procedure: field".
     case fieldTooLarge(field: String, size: Int, limit: Int)
     /// The A-stack held bytes that do not decode as the declared layout.
     case malformed(String)
-    /// The procedure ran and reported a failure.
+    /// The procedure ran and failed with an error of no declared type.
     case procedureFailed(String)
+    /// The procedure ran and failed with its declared error type (`ServiceError`), whose
+    /// code this caller did not map back (a typed stub rethrows the type itself).
+    case serviceError(code: UInt32, message: String)
     case notImplemented(String)
     /// The kernel went away.
     case kernelGone
@@ -28,10 +32,11 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refused(let r): "kernel refused the call: \(r)"
         case .serverDied(let s): "server died during the call: \(s)"
         case .argumentsTooLarge(let p, let size, let limit):
-            "arguments for \(p) are \(size) bytes; its A-stack holds \(limit) (refused before the trap)"
-        case .fieldTooLarge(let f, let size, let limit): "\(f) is \(size) bytes; it holds at most \(limit)"
+            "arguments for \(p) need \(size) bytes; its A-stack holds \(limit) (refused before the trap)"
+        case .fieldTooLarge(let f, let size, let limit): "\(f) is \(size) bytes; the field holds at most \(limit)"
         case .malformed(let s): "malformed A-stack contents: \(s)"
         case .procedureFailed(let s): "procedure failed: \(s)"
+        case .serviceError(let code, let s): "procedure failed with error \(code): \(s)"
         case .notImplemented(let s): "server does not implement \(s)"
         case .kernelGone: "the kernel is gone"
         case .timedOut(let s): "timed out: \(s)"
@@ -40,3 +45,10 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension CallError {
+    /// The failure record a server stub wrote (see `FailureCoding`).
+    static func failure(_ bytes: UnsafeRawBufferPointer) -> CallError {
+        let (code, message) = FailureCoding.read(bytes)
+        return code == 0 ? .procedureFailed(message) : .serviceError(code: code, message: message)
+    }
+}

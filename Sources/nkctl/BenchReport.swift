@@ -62,6 +62,12 @@ struct BenchReport: Encodable {
 
     /// Message RPC over LRPC, per procedure: the seeds' headline.
     private func printSpeedup() {
+        if let async = calls.first(where: { $0.procedure == "null (async)" }),
+           let sync = calls.first(where: { $0.procedure == "null" && $0.transport == .lrpc }) {
+            print(String(format: "null: the async call takes %.2fx the time of the synchronous one (+%.1f µs)",
+                         Double(async.latency.medianNs) / Double(max(sync.latency.medianNs, 1)),
+                         (Double(async.latency.medianNs) - Double(sync.latency.medianNs)) / 1000))
+        }
         for lrpc in calls where lrpc.transport == .lrpc {
             guard let message = calls.first(where: { $0.transport == .message && $0.procedure == lrpc.procedure }) else { continue }
             print(String(format: "%@: message RPC takes %.2fx the time of LRPC", lrpc.procedure,

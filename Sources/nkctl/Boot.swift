@@ -14,10 +14,17 @@ struct Boot: ParsableCommand {
     @OptionGroup var kernel: KernelOptions
     @Option(help: "The boot image (TOML).") var image: String?
     @Flag(help: "Return once every service is up; the kernel keeps running.") var detach = false
+    @Option(help: "Where bare executable names (nk-name, nk-clock) are found; default: next to nkctl.")
+    var serviceDir: String?
+    @Option(help: ArgumentHelp("Run this service with a filter that records instead of stopping it, and print the image lines it needs (repeatable).", valueName: "service"))
+    var learn: [String] = []
     @Option(help: .hidden) var readyFd: Int32?
 
     func run() throws {
         let imagePath = try image ?? Self.defaultImage()
+        // The kernel (and a detached one, which inherits it) reads NK_SERVICE_DIR.
+        if let serviceDir { setenv("NK_SERVICE_DIR", serviceDir, 1) }
+        if !learn.isEmpty { setenv("NK_LEARN", learn.joined(separator: ","), 1) }
         let bootImage: BootImage
         do { bootImage = try BootImage.load(path: imagePath) } catch { throw CommandFailed("\(error)") }
         if detach { return try runDetached(imagePath) }

@@ -137,6 +137,9 @@ struct Call: ParsableCommand {
             results = try binding.call(procedureID: procedure.id, name: procedure.name, timeoutSeconds: remaining,
                                        write: { (w: inout AStackWriter) throws(CallError) in try call.write(values, to: &w) },
                                        read: { (r: inout AStackReader) throws(CallError) in try call.read(&r) })
+        } catch .fieldTooLarge(let field, let size, let limit) {
+            // Already names interface.procedure: field.
+            throw CommandFailed("\(CallError.fieldTooLarge(field: field, size: size, limit: limit))")
         } catch {
             throw CommandFailed("\(target): \(TerminalText.line("\(error)"))")
         }

@@ -252,7 +252,9 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(fileError(try files.write("", [])), .invalidPath)
         XCTAssertEqual(fileError(try files.write(String(repeating: "n", count: 256), [])), .nameTooLong)
         XCTAssertThrowsError(try files.write(String(repeating: "d/", count: 520) + "x", [])) {
-            guard case CallError.argumentsTooLarge = $0 else { return XCTFail("expected argumentsTooLarge, got \($0)") }
+            guard case CallError.fieldTooLarge(let field, _, let limit) = $0 else { return XCTFail("expected fieldTooLarge, got \($0)") }
+            XCTAssertTrue(field.hasSuffix("path"), field)
+            XCTAssertEqual(limit, 1024)
         }
         XCTAssertEqual(fileError(try files.read("dir/file.txt", offset: 5)), .tooLarge)  // past the end
         XCTAssertEqual(fileError(try files.read("missing.txt")), .notFound)
@@ -269,7 +271,9 @@ final class FileServiceTests: KernelTestCase {
 
         // More than an A-stack from the typed client: refused in the stub, before the trap.
         XCTAssertThrowsError(try files.write("big", [UInt8](repeating: 0, count: FileInterface.chunkCapacity + 1))) {
-            guard case CallError.argumentsTooLarge = $0 else { return XCTFail("expected argumentsTooLarge, got \($0)") }
+            guard case CallError.fieldTooLarge(let field, _, let limit) = $0 else { return XCTFail("expected fieldTooLarge, got \($0)") }
+            XCTAssertTrue(field.hasSuffix("data"), field)
+            XCTAssertEqual(limit, FileInterface.chunkCapacity)
         }
         // From a raw client that claims a longer payload than the A-stack holds: the
         // server stub refuses the arguments.

@@ -6,6 +6,7 @@ import Glibc
 import LRPC
 import NanoAdmin
 import NanoKernel
+import NanoKernelTesting
 import XCTest
 
 final class KernelHarness {
@@ -37,12 +38,13 @@ final class KernelHarness {
     }
 
     /// Boot an image (default: images/default.toml) and wait until every service is ready.
-    func boot(image: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+    func boot(image: String? = nil, arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let imagePath = image ?? Self.repositoryRoot + "/images/default.toml"
         // The default image's file service keeps its root under the state directory: this
         // test's own (removed with it), never the user's. The kernel reads it at boot.
         setenv("XDG_STATE_HOME", directory + "/state", 1)
-        let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 40)
+        let result = try Self.run([Self.nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath] + arguments,
+                                  timeout: 40)
         bootOutput = result.output
         guard result.status == 0 else {
             XCTFail("boot failed (\(result.status)): \(result.output)\n\(log)", file: file, line: line)
@@ -180,29 +182,7 @@ final class KernelHarness {
 
     /// Run a program with stdout and stderr in a file; kill it after `timeout` seconds.
     static func run(_ arguments: [String], timeout: Double) throws -> (status: Int32, output: String) {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("nk-run-\(UUID().uuidString)").path
-        defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { pointers.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &pointers, environ)
-        guard spawned == 0 else { throw ControlError("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        let exited = waitUntil(seconds: timeout) { waitpid(pid, &status, WNOHANG) == pid }
-        if !exited {
-            kill(pid, SIGKILL)
-            waitpid(pid, &status, 0)
-        }
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard exited else { return (-1, "timed out after \(timeout) s: \(arguments.joined(separator: " "))\n" + output) }
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, output)
+        try TestKernel.run(arguments, timeout: timeout)
     }
 }
 

@@ -48,7 +48,9 @@ final class LRPCCallTests: KernelTestCase {
         let bench = try runtime.importInterface(BenchInterface.name)
         let before = try kernel.domain("bench").callsServed
         XCTAssertThrowsError(try bench.call(BenchInterface.bigIn, BoundedBytes<200>(Array(repeating: 1, count: 201)))) { error in
-            guard case CallError.argumentsTooLarge(_, let size, let limit) = error else { return XCTFail("\(error)") }
+            // The field's capacity is the limit, and the message says it is the field's.
+            guard case CallError.fieldTooLarge(let field, let size, let limit) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "bench.bigIn: bytes")
             XCTAssertEqual(size, 201)
             XCTAssertEqual(limit, 200)
         }
@@ -79,7 +81,8 @@ final class LRPCCallTests: KernelTestCase {
         XCTAssertTrue(wrongType.1.contains("argument a must be i32"), wrongType.1)
         let tooBig = try nkctl("call", "bench.bigIn", String(repeating: "x", count: 300))
         XCTAssertEqual(tooBig.0, 1)
-        XCTAssertTrue(tooBig.1.contains("300 bytes; its A-stack holds 200"), tooBig.1)
+        // 200 is the field's capacity, and the message says so (not "its A-stack").
+        XCTAssertTrue(tooBig.1.contains("nkctl: bench.bigIn: bytes is 300 bytes; the field holds at most 200"), tooBig.1)
 
         let status = try nkctl("status")
         XCTAssertTrue(status.1.contains("clock") && status.1.contains("ready"), status.1)

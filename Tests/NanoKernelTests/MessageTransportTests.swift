@@ -42,7 +42,7 @@ final class MessageTransportTests: KernelTestCase {
         }
         XCTAssertEqual(try kernel.domain("bench").callsServed, served, "the server saw a refused message")
         XCTAssertThrowsError(try bench.call(BenchInterface.bigIn, BoundedBytes<200>(Array(repeating: 0, count: 300)))) {
-            guard case CallError.argumentsTooLarge = $0 else { return XCTFail("\($0)") }
+            guard case CallError.fieldTooLarge = $0 else { return XCTFail("\($0)") }
         }
         XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(1, 1)), 2, "the binding still works")
     }

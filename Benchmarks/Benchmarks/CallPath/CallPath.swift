@@ -61,6 +61,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // MARK: generated (@AStackValue) against hand-written copy code
+
+    generatedCopyBenchmarks()
+
     // MARK: validation: the kernel's checks on one trap, on real kernel objects
 
     let bench = InterfaceDescriptor(name: BenchInterface.name, procedures: BenchInterface.all)

@@ -104,6 +104,7 @@ typedef struct nk_violation {
     uint64_t args[6];
     char syscall_name[32];   // e.g. "socket" (also for x32 / i386 calls); "syscall 999" if unknown
     char description[256];   // e.g. "socket(AF_INET, SOCK_STREAM, 0)"
+    uint64_t id;             // the notification's id, to answer it (learning mode only)
 } nk_violation;
 
 // Receive one notification (blocking) and fill `out`. The call is never answered: the
@@ -111,6 +112,12 @@ typedef struct nk_violation {
 // so a refused call never returns into the domain. Returns 0, or -1 with errno set
 // (EINTR: try again; ENOENT: the domain died before its report was read).
 int nk_violation_receive(int notify_fd, nk_violation *out);
+
+// Learning mode only (`nkctl boot --learn`): let the refused call run as if the filter
+// allowed it (SECCOMP_USER_NOTIF_FLAG_CONTINUE). The domain is then not confined by its
+// syscall filter. Returns 0, or -1 with errno set (ENOENT: the domain died or the
+// thread was interrupted).
+int nk_violation_continue(int notify_fd, uint64_t id);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,24 @@ public final class ClientBinding: @unchecked Sendable {
                  read: { (r: inout AStackReader) throws(CallError) in try R(from: &r) })
     }
 
+    /// Call a procedure that declares its error type: a failure of that type is rethrown
+    /// as itself (`catch KVError.emptyKey`); transport failures stay `CallError`s.
+    public func call<A, R, E: ServiceError>(_ procedure: Procedure<A, R>, _ arguments: A, throwing: E.Type) throws -> R {
+        do throws(CallError) {
+            return try call(procedure, arguments)
+        } catch {
+            throw Self.declared(error, as: E.self)
+        }
+    }
+
+    /// `error` as the declared type when it carries one of its codes.
+    static func declared<E: ServiceError>(_ error: CallError, as: E.Type) -> any Error {
+        guard case .serviceError(let code, let message) = error, let typed = E(code: code, message: message) else {
+            return error
+        }
+        return typed
+    }
+
     /// Call by procedure id with explicit copy-in and copy-out; the typed call and
     /// nkctl's generic call both end here.
     public func call<R>(procedureID: UInt32, name: String, timeoutSeconds: Double? = nil,
@@ -102,8 +120,8 @@ public final class ClientBinding: @unchecked Sendable {
         do {
             return try messages!.call(bindingObject, procedureID: procedureID, limit: limit,
                                       deadline: deadline, write: write, read: read)
-        } catch .fieldTooLarge(let field, let size, let cap) {
-            throw .argumentsTooLarge(procedure: "\(interface.name).\(name) (\(field))", size: size, limit: cap)
+        } catch {
+            throw named(error, procedure: name)
         }
     }
 
@@ -116,14 +134,24 @@ public final class ClientBinding: @unchecked Sendable {
         do {
             try write(&writer)
         } catch {
-            if case .fieldTooLarge(let field, let size, let cap) = error {
-                throw .argumentsTooLarge(procedure: "\(interface.name).\(name) (\(field))", size: size, limit: cap)
-            }
-            throw error
+            throw named(error, procedure: name)
         }
         slot.argumentLength.storeRelaxed(UInt32(writer.offset))
         slot.status.storeRelaxed(0)
         slot.reply.store(ReplyState.pending.rawValue)
+    }
+
+    /// A size error from the copy-in, naming the procedure (and the field, whose
+    /// capacity is the limit) or the procedure's A-stack (whose size is the limit).
+    private func named(_ error: CallError, procedure name: String) -> CallError {
+        switch error {
+        case .fieldTooLarge(let field, let size, let capacity):
+            return .fieldTooLarge(field: "\(interface.name).\(name): \(field)", size: size, limit: capacity)
+        case .argumentsTooLarge(_, let size, let limit):
+            return .argumentsTooLarge(procedure: "\(interface.name).\(name)", size: size, limit: limit)
+        default:
+            return error
+        }
     }
 
     private func copyResults<R>(from slot: AStackSlot, name: String,
@@ -137,7 +165,7 @@ public final class ClientBinding: @unchecked Sendable {
             var reader = AStackReader(bytes)
             return try read(&reader)
         case .procedureFailed:
-            throw .procedureFailed(String(decoding: bytes, as: UTF8.self))
+            throw CallError.failure(bytes)
         case .badArguments:
             throw .malformed("server rejected the arguments of \(interface.name).\(name): \(String(decoding: bytes, as: UTF8.self))")
         case .notImplemented, nil:

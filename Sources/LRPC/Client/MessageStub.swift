@@ -98,7 +98,7 @@ final class MessageStub: @unchecked Sendable {
         case ReplyStatus.ok.rawValue:
             var reader = AStackReader(body)
             return try read(&reader)
-        case ReplyStatus.procedureFailed.rawValue: throw .procedureFailed(String(decoding: body, as: UTF8.self))
+        case ReplyStatus.procedureFailed.rawValue: throw CallError.failure(UnsafeRawBufferPointer(body))
         case ReplyStatus.badArguments.rawValue: throw .malformed(String(decoding: body, as: UTF8.self))
         case CallMessage.serverDiedStatus: throw .serverDied("the server went away before replying")
         case CallMessage.refusedStatus...(CallMessage.refusedStatus + 0xff):

@@ -4,7 +4,7 @@
 // `FieldLayout` says, and check every bound.
 import Glibc
 
-public protocol AStackValue {
+public protocol AStackValue: AStackField {
     static var layout: FieldLayout { get }
     func write(to writer: inout AStackWriter) throws(CallError)
     init(from reader: inout AStackReader) throws(CallError)
@@ -25,7 +25,9 @@ public struct AStackWriter {
         let start = align(offset, alignment)
         // Subtracted, not added: a size from a hostile layout may be near Int.max.
         guard size >= 0, size <= buffer.count - start else {
-            throw .fieldTooLarge(field: field, size: size > Int.max - start ? Int.max : start + size, limit: buffer.count)
+            // The A-stack, not the field, is full: the stub names the procedure.
+            throw .argumentsTooLarge(procedure: field, size: size > Int.max - start ? Int.max : start + size,
+                                     limit: buffer.count)
         }
         position = start + size
         return start
@@ -37,10 +39,12 @@ public struct AStackWriter {
         buffer.storeBytes(of: value.littleEndian, toByteOffset: at, as: T.self)
     }
 
+    @inlinable
     public mutating func put(_ value: Double, field: String = "value") throws(CallError) {
         try put(value.bitPattern, field: field)
     }
 
+    @inlinable
     public mutating func put(_ value: Bool, field: String = "value") throws(CallError) {
         try put(UInt8(value ? 1 : 0), field: field)
     }
@@ -56,6 +60,14 @@ public struct AStackWriter {
 
     public mutating func put(text: String, capacity: Int, field: String = "value") throws(CallError) {
         try put(bytes: text.utf8, capacity: capacity, field: field)
+    }
+
+    /// Leave room for `fields` (an absent optional), zeroed, placed as `FieldLayout` places them.
+    public mutating func skip(_ fields: [Field], field: String) throws(CallError) {
+        for f in fields {
+            let at = try reserve(f.size, alignment: f.kind.alignment, field: field)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + f.size)]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
     }
 }
 
@@ -83,10 +95,12 @@ public struct AStackReader {
         return T(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: T.self))
     }
 
+    @inlinable
     public mutating func getDouble(field: String = "value") throws(CallError) -> Double {
         Double(bitPattern: try get(UInt64.self, field: field))
     }
 
+    @inlinable
     public mutating func getBool(field: String = "value") throws(CallError) -> Bool {
         try get(UInt8.self, field: field) != 0
     }
@@ -101,6 +115,11 @@ public struct AStackReader {
 
     public mutating func getText(capacity: Int, field: String = "value") throws(CallError) -> String {
         String(decoding: try getBytes(capacity: capacity, field: field), as: UTF8.self)
+    }
+
+    /// Step over `fields` (an absent optional), as `FieldLayout` places them.
+    public mutating func skip(_ fields: [Field], field: String) throws(CallError) {
+        for f in fields { _ = try take(f.size, alignment: f.kind.alignment, field: field) }
     }
 }
 

@@ -47,7 +47,10 @@ public final class Service: @unchecked Sendable {
     }
 
     /// Register the body of a procedure. Declare every procedure before exporting.
-    public func handle<A, R>(_ procedure: Procedure<A, R>, _ body: @escaping (A, CallContext) throws -> R) {
+    /// Bodies run concurrently, one OS thread per A-stack slot per binding, so they must
+    /// be @Sendable: shared state goes behind a lock or in an actor-free Monitor, and a
+    /// service that wants one call at a time says `simultaneousCalls: 1`.
+    public func handle<A, R>(_ procedure: Procedure<A, R>, _ body: @escaping @Sendable (A, CallContext) throws -> R) {
         interface = InterfaceDescriptor(name: interface.name, procedures: interface.procedures + [procedure.descriptor])
         handlers[procedure.id] = { input, output, context in
             // The server stub: copy the arguments out of the A-stack before use, run
@@ -65,13 +68,21 @@ public final class Service: @unchecked Sendable {
                 try result.write(to: &writer)
                 return (.ok, writer.offset)
             } catch {
-                return (.procedureFailed, Self.writeText("\(error)", into: output))
+                return (.procedureFailed, Self.writeFailure(error, into: output))
             }
         }
     }
 
+    /// A declared error keeps its code; anything else travels as code 0 and its text.
+    static func writeFailure(_ error: any Error, into output: UnsafeMutableRawBufferPointer) -> Int {
+        if let declared = error as? any ServiceError {
+            return FailureCoding.write(code: declared.code, message: declared.message, into: output)
+        }
+        return FailureCoding.write(code: 0, message: "\(error)", into: output)
+    }
+
     static func writeText(_ text: String, into output: UnsafeMutableRawBufferPointer) -> Int {
-        let bytes = Array(text.utf8.prefix(output.count))
+        let bytes = Array(FailureCoding.fitting(text, room: output.count).utf8)
         output.copyBytes(from: bytes)
         return bytes.count
     }

@@ -40,7 +40,8 @@ public struct Field: Sendable, Equatable {
         self.capacity = capacity
     }
 
-    var size: Int {
+    /// Bytes this field occupies (its alignment padding aside).
+    public var size: Int {
         switch kind {
         case .int64, .uint64, .float64: 8
         case .int32, .uint32: 4

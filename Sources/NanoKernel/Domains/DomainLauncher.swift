@@ -27,12 +27,22 @@ final class DomainLauncher {
 
     /// The image's log_lines_per_second quota, for each domain's output.
     let logLinesPerSecond: Int
+    /// Services run in learning mode (`nkctl boot --learn NAME`, passed as NK_LEARN):
+    /// their filter's refusals are recorded and let through instead of stopping them.
+    let learning: Set<String>
 
     init(image: BootImage, log: KernelLog) throws {
         logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
         serviceNames = image.services.map(\.name)
-        imageDirectory = image.path.contains("/") ? String(image.path[..<image.path.lastIndex(of: "/")!]) : "."
+        imageDirectory = Self.absoluteDirectory(of: image.path)
+        learning = Set((getenv("NK_LEARN").map { String(cString: $0) } ?? "").split(separator: ",").map(String.init))
+        for name in learning where !image.services.contains(where: { $0.name == name }) {
+            throw ControlError("--learn \(name): the image has no service '\(name)' (services: \(image.services.map(\.name).joined(separator: ", ")))")
+        }
+        if !learning.isEmpty && !host.seccompNotify {
+            throw ControlError("--learn needs seccomp user notification (Linux 5.0+), which this host lacks")
+        }
         let missing = missingMechanisms
         if !missing.isEmpty {
             log.warning("kernel: this host lacks \(missing.map(\.rawValue).joined(separator: ", ")); domains run without \(missing.count == 1 ? "it" : "them")")
@@ -64,6 +74,17 @@ final class DomainLauncher {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
+    /// The image's folder as an absolute path: relative executables resolve against it
+    /// wherever nkctl was started.
+    static func absoluteDirectory(of imagePath: String) -> String {
+        let directory = imagePath.contains("/") ? String(imagePath[..<imagePath.lastIndex(of: "/")!]) : "."
+        if imagePath.hasPrefix("/") { return directory.isEmpty ? "/" : directory }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return directory }
+        let cwd = String(cString: buffer)
+        return directory == "." ? cwd : cwd + "/" + directory
+    }
+
     func executablePath(for entry: ServiceEntry) -> String {
         if entry.executable.hasPrefix("/") { return entry.executable }
         if entry.executable.contains("/") { return imageDirectory + "/" + entry.executable }
@@ -73,9 +94,7 @@ final class DomainLauncher {
     /// Spawn `entry` with `control` as its fd 3, under the sandbox the image grants it.
     func launch(_ entry: ServiceEntry, control: FileDescriptor) throws -> LaunchedDomain {
         let path = executablePath(for: entry)
-        guard access(path, X_OK) == 0 else {
-            throw ControlError("service '\(entry.name)': executable \(path) not found or not executable (build with `swift build -c release`)")
-        }
+        try ServiceExecutable.check(path, service: entry.name)
         let (output, outputEnd) = try DomainOutput.pipe(linesPerSecond: logLinesPerSecond)
         defer { try? outputEnd.close() }
         var request = try spawnRequest(entry, path: path, control: control)
@@ -139,6 +158,7 @@ final class DomainLauncher {
             summary["file_syscalls"] = FileStoreLaunch.syscalls.joined(separator: ",")
         }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }
+        if learning.contains(entry.name) { summary["learning"] = "refused syscalls run and are recorded: the filter does not confine this domain" }
         return summary
     }
 }

@@ -58,6 +58,7 @@ final class DomainTable {
                                   channel: channel, trapPage: page, pid: launched.pid, logLinesPerSecond: launcher.logLinesPerSecond)
         domain.pidfd = launched.pidfd
         domain.notifyFD = launched.notifyFD
+        domain.learning = launcher.learning.contains(entry.name)
         domain.output = launched.output
         domain.sandboxSummary = launched.sandbox
         domain.restarts = restarts
@@ -150,12 +151,26 @@ final class DomainTable {
             domain.notifyFD = nil
             return
         }
+        if domain.learning { return learn(violation, on: notify, of: domain) }
         // The refused thread may try again before the kill lands: the first report is the one.
         guard domain.state != .stoppedBySandbox else { return }
         domain.state = .stoppedBySandbox
         domain.lastEvent = "stopped by sandbox: \(violation.description)"
         log.warning("kernel: \(domain.name): stopped by sandbox: \(violation.description)")
         kill(domain)
+    }
+
+    /// Learning mode: let the call run, and say once per syscall what the image needs so
+    /// that it would not be stopped, as lines to paste into the service's entry.
+    private func learn(_ violation: SandboxViolation, on notify: FileDescriptor, of domain: KernelDomain) {
+        let first = !domain.learned.contains(violation.syscallName)
+        if first && domain.learned.count < 512 { domain.learned.append(violation.syscallName) }
+        _ = violation.allow(on: notify.rawValue)
+        guard first else { return }
+        let list = domain.learned.map { "\"\($0)\"" }.joined(separator: ", ")
+        domain.lastEvent = "learning: its filter would have stopped \(domain.learned.joined(separator: ", "))"
+        log.warning("kernel: \(domain.name): learn: \(violation.description) would have stopped it: \(violation.syscallName) is not in its syscall allow-list")
+        log.warning("kernel: \(domain.name): learn: [service.sandbox] extra_syscalls = [\(list)]")
     }
 
     func kill(_ domain: KernelDomain) {

@@ -41,6 +41,10 @@ final class KernelDomain: @unchecked Sendable {
     var pid: Int32
     var pidfd: FileDescriptor?
     var notifyFD: FileDescriptor?
+    /// Learning mode: the syscalls its filter refused and the kernel let through, in the
+    /// order first seen (bounded by the syscall table).
+    var learning = false
+    var learned: [String] = []
     /// Its stdout and stderr, read by the kernel.
     var output: DomainOutput?
     /// The kernel's own lines about this domain (refusals, refused requests), per second

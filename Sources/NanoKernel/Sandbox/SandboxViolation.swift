@@ -9,6 +9,8 @@ struct SandboxViolation: Sendable, CustomStringConvertible {
     /// One line with decoded arguments, e.g. "socket(AF_INET, SOCK_STREAM, 0)" or
     /// "i386 syscall 20 (getpid)".
     let description: String
+    /// The notification, for `allow(on:)`.
+    let id: UInt64
 
     /// Blocks until the domain behind `fd` (a SpawnedDomain's notifyFD) makes a refused
     /// call. The call is left unanswered, so the domain's thread stays blocked in it:
@@ -23,6 +25,10 @@ struct SandboxViolation: Sendable, CustomStringConvertible {
                                errno: code)
         }
         return SandboxViolation(pid: raw.pid, syscallName: stringFromCArray(raw.syscall_name),
-                                description: stringFromCArray(raw.description))
+                                description: stringFromCArray(raw.description), id: raw.id)
     }
+
+    /// Learning mode: let the call run as if allowed. False if the domain's thread is
+    /// gone (it died, or a signal interrupted the call).
+    func allow(on fd: Int32) -> Bool { nk_violation_continue(fd, id) == 0 }
 }

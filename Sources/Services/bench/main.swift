@@ -3,14 +3,15 @@ import Glibc
 import Interfaces
 import LRPC
 
-let service = Service(interface: BenchInterface.name)
-service.handle(BenchInterface.null) { _, _ in Empty() }
-service.handle(BenchInterface.add) { args, _ in args.a &+ args.b }
-service.handle(BenchInterface.bigIn) { _, _ in Empty() }
-service.handle(BenchInterface.bigInOut) { args, _ in args }
-service.handle(BenchInterface.hold) { milliseconds, _ in
-    guard milliseconds <= 10_000 else { throw ProcedureFailure("hold is limited to 10000 ms") }
-    usleep(milliseconds * 1000)
-    return Empty()
+struct BenchServer: Bench {
+    func null() {}
+    func add(a: Int32, b: Int32) -> Int32 { a &+ b }
+    func bigIn(_ bytes: BoundedBytes<200>) {}
+    func bigInOut(_ bytes: BoundedBytes<200>) -> BoundedBytes<200> { bytes }
+    func hold(_ milliseconds: UInt32) throws(BenchError) {
+        guard milliseconds <= 10_000 else { throw .holdTooLong }
+        usleep(milliseconds * 1000)
+    }
 }
-ServiceMain.run(service)
+
+ServiceMain.run(BenchInterface.service(BenchServer()))

@@ -19,7 +19,7 @@ let store = FileStore(root: config.rootFD)
 
 /// Every procedure: the caller's view from the kernel's context, the path checked, the body.
 func serve<A, R>(_ procedure: Procedure<A, R>, on service: Service,
-                 _ body: @escaping (View, A) throws(FileError) -> R) {
+                 _ body: @escaping @Sendable (View, A) throws(FileError) -> R) {
     service.handle(procedure) { arguments, context in
         let view = try views.view(for: context.callerName)
         return try body(view, arguments)

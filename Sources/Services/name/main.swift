@@ -3,15 +3,18 @@
 import Interfaces
 import LRPC
 
-let registry = Registry()
-let service = Service(interface: NameInterface.name)
-service.handle(NameInterface.register) { args, context in
-    // Who registers comes from the kernel (call record and binding), never the A-stack.
-    try registry.register(args.name, domain: context.callerDomain, owner: context.callerName)
-    return Empty()
+/// The name interface, served from the registry. Who registers comes from the kernel
+/// (call record and binding), never the A-stack.
+struct NameServer: Name {
+    let registry: Registry
+    func register(_ name: InterfaceName, context: CallContext) throws {
+        try registry.register(name.name.text, domain: context.callerDomain, owner: context.callerName)
+    }
+    func lookup(_ name: InterfaceName) -> Registration { registry.lookup(name.name.text) }
+    func list() -> NameList { registry.list() }
 }
-service.handle(NameInterface.lookup) { args, _ in registry.lookup(args.name) }
-service.handle(NameInterface.list) { _, _ in registry.list() }
-ServiceMain.run(service, registersWithNameService: false, beforeExport: { runtime in
+
+let registry = Registry()
+ServiceMain.run(NameInterface.service(NameServer(registry: registry)), registersWithNameService: false, beforeExport: { runtime in
     try registry.register(NameInterface.name, domain: runtime.domainID, owner: runtime.domainName)
 })

@@ -37,7 +37,7 @@ final class NameServiceBoundsTests: KernelTestCase {
         }
         // Longer than the field: refused in the caller's own stub, before any trap.
         XCTAssertThrowsError(try names.call(NameInterface.register, InterfaceName(String(repeating: "a", count: 33)))) {
-            guard case .argumentsTooLarge = $0 as? CallError else { return XCTFail("\($0)") }
+            guard case .fieldTooLarge(_, 33, NameInterface.maximumName) = $0 as? CallError else { return XCTFail("\($0)") }
         }
         assertListIsUntouched()
         XCTAssertNoThrow(try names.call(NameInterface.register, InterfaceName("ok.name_1-x")))

@@ -1,0 +1,137 @@
+// @ServiceInterface("kv"): an interface declared once, as a protocol. Beside it the macro
+// writes
+//   - `KVInterface`: the name, one `Procedure` per method (ids in declaration order
+//     unless @CallOptions says), generated argument structs (@AStackValue), the
+//     procedure descriptor list, and `service(_:)`, which builds the handler table from
+//     any value implementing the protocol;
+//   - `KVClient`: the typed client stub, a synchronous and an async method per procedure,
+//     rethrowing the procedure's declared error type.
+import SwiftSyntax
+import SwiftSyntaxMacros
+
+public struct ServiceInterfaceMacro: PeerMacro {
+    public static func expansion(
+        of node: AttributeSyntax, providingPeersOf declaration: some DeclSyntaxProtocol,
+        in context: some MacroExpansionContext
+    ) throws -> [DeclSyntax] {
+        guard let proto = declaration.as(ProtocolDeclSyntax.self) else {
+            throw MacroDiagnostic("@ServiceInterface applies to a protocol declaring the procedures").at(node)
+        }
+        guard case .argumentList(let args)? = node.arguments, let nameArg = args.first else {
+            throw MacroDiagnostic("@ServiceInterface needs the interface's name: @ServiceInterface(\"kv\")").at(node)
+        }
+        var procedures: [ProcedureDeclaration] = []
+        for member in proto.memberBlock.members {
+            guard let function = member.decl.as(FunctionDeclSyntax.self) else { continue }
+            procedures.append(try ProcedureDeclaration(function, index: procedures.count))
+        }
+        let access = accessPrefix(proto.modifiers)
+        let protocolName = proto.name.text
+        return [
+            DeclSyntax(stringLiteral: interfaceEnum(protocolName, procedures, access: access,
+                                                    name: nameArg.expression.trimmedDescription)),
+            DeclSyntax(stringLiteral: clientStruct(protocolName, procedures, access: access)),
+        ]
+    }
+
+    static func interfaceEnum(_ proto: String, _ procedures: [ProcedureDeclaration], access: String, name: String) -> String {
+        var lines = ["\(access)enum \(proto)Interface {", "\(access)static let name: String = \(name)"]
+        for p in procedures where !p.parameters.isEmpty && !p.passesSingleValue {
+            lines.append(argumentsStruct(p, access: access))
+        }
+        for p in procedures {
+            lines.append("\(access)static let \(p.name) = Procedure<\(p.argumentsType), \(p.resultType)>(id: \(p.id), name: \"\(p.name)\", simultaneousCalls: \(p.simultaneousCalls))")
+        }
+        lines.append("\(access)static let all: [ProcedureDescriptor] = [\(procedures.map { "\($0.name).descriptor" }.joined(separator: ", "))]")
+        lines.append("""
+            /// A service whose handler table calls `server`. Handlers run at once on many
+            /// threads (one per A-stack slot per binding), hence Sendable.
+            \(access)static func service(_ server: some \(proto) & Sendable, name: String = name) -> Service {
+            let service = Service(interface: name)
+            \(procedures.map(handler).joined(separator: "\n"))
+            return service
+            }
+            """)
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    static func argumentsStruct(_ p: ProcedureDeclaration, access: String) -> String {
+        let fields = p.parameters.map { "\(access)var \($0.field): \($0.type)" }
+        let params = p.parameters.map { "\($0.field): \($0.type)" }.joined(separator: ", ")
+        let assigns = p.parameters.map { "self.\($0.field) = \($0.field)" }.joined(separator: "\n")
+        // The same members @AStackValue writes (a macro's own output is not expanded
+        // again inside a peer, so they are spelled out here).
+        let members = AStackValueMacro.members(
+            p.parameters.map { StoredField(name: $0.field, type: $0.type) },
+            type: p.argumentsStruct, access: access, generic: false)
+        return """
+            \(access)struct \(p.argumentsStruct): AStackValue, Sendable {
+            \(fields.joined(separator: "\n"))
+            \(access)init(\(params)) {
+            \(assigns)
+            }
+            \(members)
+            }
+            """
+    }
+
+    /// One handler: unpack the arguments, call the server, return its result.
+    static func handler(_ p: ProcedureDeclaration) -> String {
+        var args: [String]
+        if p.passesSingleValue {
+            args = ["arguments"]
+        } else {
+            args = p.parameters.map { ($0.label == "_" ? "" : "\($0.label): ") + "arguments.\($0.field)" }
+        }
+        if p.takesContext { args.append("context: context") }
+        let call = (p.throwing ? "try " : "") + "server.\(p.name)(\(args.joined(separator: ", ")))"
+        let body = p.result == nil ? "\(call)\nreturn Empty()" : "return \(call)"
+        return "service.handle(\(p.name)) { arguments, context in\n\(body)\n}"
+    }
+
+    static func clientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
+        var lines = [
+            "/// The typed client stub of \(proto)Interface.",
+            "\(access)struct \(proto)Client: Sendable {",
+            "\(access)let binding: ClientBinding",
+            "\(access)init(_ binding: ClientBinding) { self.binding = binding }",
+            "/// Import the interface (binding steps 1-4) and wrap the binding.",
+            "\(access)init(importing runtime: DomainRuntime, name: String = \(proto)Interface.name) throws { binding = try runtime.importInterface(name) }",
+        ]
+        for p in procedures {
+            lines.append(clientMethod(p, proto: proto, access: access, async: false))
+            lines.append(clientMethod(p, proto: proto, access: access, async: true))
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    static func clientMethod(_ p: ProcedureDeclaration, proto: String, access: String, async: Bool) -> String {
+        let params = p.parameters.map { param in
+            (param.label == "_" ? "_ \(param.field)" : param.label) + ": \(param.type)"
+        }.joined(separator: ", ")
+        let value: String
+        if p.parameters.isEmpty {
+            value = "Empty()"
+        } else if p.passesSingleValue {
+            value = p.parameters[0].field
+        } else {
+            value = "\(proto)Interface.\(p.argumentsStruct)(" + p.parameters.map { "\($0.field): \($0.field)" }.joined(separator: ", ") + ")"
+        }
+        let errors = p.errorType.map { ", throwing: \($0).self" } ?? ""
+        let throwsClause = p.errorType == nil ? "throws(CallError)" : "throws"
+        let result = p.result.map { " -> \($0)" } ?? ""
+        let call = async ? "try await binding.callAsync" : "try binding.call"
+        let discard = p.result == nil ? "_ = " : "return "
+        return "\(access)func \(p.name)(\(params)) \(async ? "async " : "")\(throwsClause)\(result) { \(discard)\(call)(\(proto)Interface.\(p.name), \(value)\(errors)) }"
+    }
+}
+
+/// @CallOptions(id:simultaneousCalls:) marks a procedure; @ServiceInterface reads it.
+public struct CallOptionsMacro: PeerMacro {
+    public static func expansion(
+        of node: AttributeSyntax, providingPeersOf declaration: some DeclSyntaxProtocol,
+        in context: some MacroExpansionContext
+    ) throws -> [DeclSyntax] { [] }
+}
