@@ -99,7 +99,7 @@ final class BindingManager {
         domain.exports.append(interface)
         exporters[interface.name] = domain
         domain.send(.exported(interface: interface.name), log: log)
-        log.info("kernel: \(domain.name) exported \(interface.name) (\(interface.procedures.count) procedures)")
+        domain.note("kernel: \(domain.name) exported \(interface.name) (\(interface.procedures.count) procedures)", log: log)
         let waiting = waitingImports.filter { $0.interface == interface.name }
         waitingImports.removeAll { $0.interface == interface.name }
         for w in waiting where w.client.isAlive {
@@ -166,7 +166,7 @@ final class BindingManager {
         for offer in pending.values where offer.deadline < now {
             withdraw(offer, tellingServer: true)
             offer.binding.client.send(.failed(request: offer.request, message: "server '\(offer.binding.server.name)' did not answer the binding within \(image.quotas.pendingBindSeconds) s (quota pending_bind_seconds)"), log: log)
-            log.warning("kernel: withdrew binding \(offer.binding.bindingObject.index) offered to '\(offer.binding.server.name)': no answer within \(image.quotas.pendingBindSeconds) s")
+            offer.binding.server.warn("kernel: withdrew binding \(offer.binding.bindingObject.index) offered to '\(offer.binding.server.name)': no answer within \(image.quotas.pendingBindSeconds) s", log: log)
         }
     }
 
@@ -218,8 +218,8 @@ final class BindingManager {
                                       interface: binding.interface, transport: binding.transport,
                                       callDeadlineMilliseconds: deadline),
                             descriptors: [offer.clientFD], log: log)
-        log.info("kernel: bound \(binding.client.name) → \(binding.interface.name) (binding \(index), "
-                 + (binding.transport == .lrpc ? "\(binding.geometry.slotCount) A-stacks of \(binding.geometry.payloadCapacity) bytes)" : "messages through the kernel)"))
+        binding.client.note("kernel: bound \(binding.client.name) → \(binding.interface.name) (binding \(index), "
+                 + (binding.transport == .lrpc ? "\(binding.geometry.slotCount) A-stacks of \(binding.geometry.payloadCapacity) bytes)" : "messages through the kernel)"), log: log)
         return nil
     }
 
@@ -299,7 +299,7 @@ final class BindingManager {
         if notifyClient && binding.client.isAlive && binding.client !== binding.server {
             binding.client.send(.revoked(binding: binding.bindingObject, reason: reason), log: log)
         }
-        log.info("kernel: revoked binding \(index) (\(binding.client.name) → \(binding.interface.name)): \(reason)")
+        binding.client.note("kernel: revoked binding \(index) (\(binding.client.name) → \(binding.interface.name)): \(reason)", log: log)
     }
 
     /// Wake every client waiting on a call the server will never return. Which calls

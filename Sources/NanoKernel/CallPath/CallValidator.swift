@@ -68,7 +68,7 @@ struct CallValidator {
 
     func record(_ refusal: Refusal, of trap: Trap, log: KernelLog) {
         domain.refusals.fetchAdd(1)
-        let (allowed, dropped) = domain.refusalLog.withLock { $0.admit() }
+        let (allowed, dropped) = domain.logLimit.withLock { $0.admit() }
         if dropped > 0 { log.warning("refused \(dropped) more calls from domain '\(domain.name)' (not logged one by one)") }
         guard allowed else { return }
         log.warning("refused call from domain '\(domain.name)' (id \(domain.id), pid \(domain.pid)): \(refusal) "

@@ -49,7 +49,7 @@ final class KernelDomain: @unchecked Sendable {
     var output: DomainOutput?
     /// The kernel's own lines about this domain (refusals, refused requests), per second
     /// at most (the image's log_lines_per_second); the rest are counted.
-    let refusalLog: Mutex<LogRateLimit>
+    let logLimit: Mutex<LogRateLimit>
     var state: DomainState = .starting
     /// "clock: stopped by sandbox: socket(AF_INET, SOCK_STREAM, 0)", or an exit status.
     var lastEvent: String = ""
@@ -93,7 +93,7 @@ final class KernelDomain: @unchecked Sendable {
 
     init(id: UInt32, name: String, kind: Kind, entry: ServiceEntry?, channel: ControlChannel,
          trapPage: TrapPage, pid: Int32, logLinesPerSecond: Int = Quotas().logLinesPerSecond) {
-        refusalLog = Mutex(LogRateLimit(perSecond: logLinesPerSecond))
+        logLimit = Mutex(LogRateLimit(perSecond: logLinesPerSecond))
         self.id = id
         self.name = name
         self.kind = kind
@@ -139,9 +139,19 @@ final class KernelDomain: @unchecked Sendable {
     /// A kernel line about this domain, within the domain's log rate (the rest are
     /// counted and reported in one line).
     func warn(_ text: String, log: KernelLog) {
-        let (allowed, dropped) = refusalLog.withLock { $0.admit() }
+        if admitLine(log) { log.warning(text) }
+    }
+
+    /// An ordinary kernel line caused by this domain (an export, a binding), within the
+    /// same rate.
+    func note(_ text: String, log: KernelLog) {
+        if admitLine(log) { log.info(text) }
+    }
+
+    private func admitLine(_ log: KernelLog) -> Bool {
+        let (allowed, dropped) = logLimit.withLock { $0.admit() }
         if dropped > 0 { log.warning("kernel: \(dropped) more lines about domain '\(name)' not logged (rate limit)") }
-        if allowed { log.warning(text) }
+        return allowed
     }
 
     /// Why the control loop must cut this domain off now, if it must.

@@ -26,7 +26,7 @@ extension Kernel {
                 domain.send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N; got '\(DomainText.safe(argument))'"), log: log)
                 return
             }
-            tune(placement: placement, spin: spin)
+            tune(placement: placement, spin: spin, by: domain)
             reply(request, encode(["placement": placement.rawValue, "spin": String(spin)]), to: domain)
         case "kill", "stop", "start", "restart":
             switch controlService(command, argument: argument) {
@@ -65,12 +65,12 @@ extension Kernel {
     }
 
     /// Apply a placement and spin to the kernel's trap handlers and to every domain.
-    func tune(placement: Placement, spin: Int) {
+    func tune(placement: Placement, spin: Int, by requester: KernelDomain) {
         Tuning.shared.apply(placement: placement, spin: spin)
         let policy = Tuning.describe(placement, spin)
         // Only to domains that have their welcome: a domain's first message must be the welcome.
         for domain in domains.all where domain.isAlive && domain.welcomed { domain.send(.tune(policy: policy), log: log) }
-        log.info("kernel: tuned \(policy)")
+        requester.note("kernel: tuned \(policy) (asked by \(requester.name))", log: log)
     }
 
     func statusReport() -> StatusReport {

@@ -88,7 +88,7 @@ extension Kernel {
     /// A new connection on the control socket becomes an operator client domain.
     func acceptOperator(_ channel: ControlChannel) {
         guard case .some((.hello(let requested), let fds)) = try? channel.receive() else {
-            log.warning("kernel: dropped a control connection that did not say hello")
+            if connectionLog.admit().allowed { log.warning("kernel: dropped a control connection that did not say hello") }
             return
         }
         fds.forEach { try? $0.close() }
