@@ -34,10 +34,13 @@ public struct InterfaceDescriptor: Sendable, Equatable {
         self.procedures = procedures
     }
 
+    @inlinable
     public func procedure(named name: String) -> ProcedureDescriptor? {
         procedures.first { $0.name == name }
     }
 
+    /// On every call (the client stub sizes the A-stack by it): inlined into callers.
+    @inlinable
     public func procedure(id: UInt32) -> ProcedureDescriptor? {
         procedures.first { $0.id == id }
     }
