@@ -127,6 +127,17 @@ final class BindingManagerTests: XCTestCase {
         XCTAssertTrue(bindings.live.isEmpty)
     }
 
+    func testImportsInProgressStopAtTheQuota() throws {
+        // Nobody exports clock yet: each import waits; the quota (8 by default) bounds them.
+        let client = try domain("op")
+        for request in 0..<UInt32(8) { bindings.importInterface("clock", for: client, request: request, transport: nil) }
+        XCTAssertEqual(bindings.waitingImports.count, 8)
+        bindings.importInterface("clock", for: client, request: 99, transport: nil)
+        guard case .failed(99, let message) = try next(client) else { return XCTFail("the ninth import was not refused") }
+        XCTAssertTrue(message.contains("quota pending_binds_per_client"), message)
+        XCTAssertEqual(bindings.waitingImports.count, 8)
+    }
+
     func testARetiredDomainHoldsNoDescriptors() throws {
         let before = openDescriptors()
         for _ in 0..<50 {

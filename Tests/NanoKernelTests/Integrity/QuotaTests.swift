@@ -11,7 +11,9 @@ import NanoKernel
 import XCTest
 
 final class QuotaTests: HostileKernelTestCase {
-    override var imageExtra: String { "[quotas]\nbindings_per_interface = 4\noperator_connections = 8" }
+    override var imageExtra: String {
+        "[quotas]\nbindings_per_interface = 4\noperator_connections = 8\npending_bind_seconds = 1"
+    }
 
     func testAClientImportingOneInterfaceOverAndOverStopsAtItsQuota() throws {
         // The hostile already holds one clock binding; the quota allows four.
@@ -34,6 +36,24 @@ final class QuotaTests: HostileKernelTestCase {
         // Releasing one makes room again.
         held.removeLast()
         XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { (try? client.importInterface(ClockInterface.name)) != nil })
+        assertEveryoneElseIsFine()
+    }
+
+    func testAnOfferTheServerDoesNotAnswerExpires() throws {
+        // The hostile server freezes; an import of its interface waits for its answer.
+        // (Its crossing answer, had it thawed, is dropped quietly: BindingManagerTests.)
+        let hostilePid = try kernel.domain("hostile").pid
+        XCTAssertEqual(kill(hostilePid, SIGSTOP), 0)
+        let client = try kernel.connect()
+        defer { client.close() }
+        let start = monotonicNanoseconds()
+        XCTAssertThrowsError(try client.importInterface(HostileInterface.name, timeoutSeconds: 10)) { error in
+            XCTAssertTrue("\(error)".contains("quota pending_bind_seconds"), "\(error)")
+        }
+        XCTAssertLessThan(Double(monotonicNanoseconds() - start) / 1e9, 9, "the offer did not expire before the client's own timeout")
+        XCTAssertTrue(kernel.log.contains("withdrew binding"), kernel.log.suffix(2000).description)
+        // A slow server is not punished for being slow: it is still a ready domain.
+        XCTAssertEqual(try kernel.domain("hostile").state, "ready")
         assertEveryoneElseIsFine()
     }
 
