@@ -43,13 +43,9 @@ final class MessageStub: @unchecked Sendable {
         let body = UnsafeMutableRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<(CallMessage.requestHeader + limit)])
         var writer = AStackWriter(body)
         try write(&writer)
-        raw.storeBytes(of: bo.index.littleEndian, toByteOffset: 0, as: UInt32.self)
-        raw.storeBytes(of: bo.generation.littleEndian, toByteOffset: 4, as: UInt32.self)
-        raw.storeBytes(of: bo.secret.littleEndian, toByteOffset: 8, as: UInt64.self)
-        raw.storeBytes(of: procedureID.littleEndian, toByteOffset: 16, as: UInt32.self)
-        raw.storeBytes(of: UInt32(writer.offset).littleEndian, toByteOffset: 20, as: UInt32.self)
         let cpu = Tuning.shared.followsClient ? UInt32(bitPattern: nk_current_cpu()) : 0
-        raw.storeBytes(of: cpu.littleEndian, toByteOffset: 24, as: UInt32.self)
+        CallMessage.Request(binding: bo, procedure: procedureID, argumentLength: UInt32(writer.offset), cpu: cpu)
+            .write(to: raw)
         return CallMessage.requestHeader + writer.offset
     }
 
@@ -90,9 +86,9 @@ final class MessageStub: @unchecked Sendable {
 
     /// The reply's results, read straight out of the received message.
     private func unmarshal<R>(_ raw: UnsafeMutableRawBufferPointer, read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
-        let status = UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self))
-        let length = min(Int(UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self))),
-                         raw.count - CallMessage.replyHeader)
+        let reply = CallMessage.Reply(reading: UnsafeRawBufferPointer(raw))
+        let status = reply.status
+        let length = min(Int(reply.resultLength), raw.count - CallMessage.replyHeader)
         let body = UnsafeRawBufferPointer(rebasing: raw[CallMessage.replyHeader..<(CallMessage.replyHeader + length)])
         switch status {
         case ReplyStatus.ok.rawValue:

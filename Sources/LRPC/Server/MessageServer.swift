@@ -21,7 +21,7 @@ extension Service {
             Tuning.shared.refresh(&tuning)
             let n = request.withUnsafeMutableBytes { recv(socket.rawValue, $0.baseAddress, $0.count, 0) }
             guard n >= CallMessage.upcallHeader else { return }  // the kernel closed the binding
-            tuning.follow(request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 12, as: UInt32.self)) })
+            tuning.follow(request.withUnsafeBytes { CallMessage.Upcall(reading: $0).cpu })
             let length = request.withUnsafeBytes { raw in
                 reply.withUnsafeMutableBytes { out in answer(raw, received: n, into: out, binding: binding, clientName: clientName) }
             }
@@ -33,16 +33,14 @@ extension Service {
     /// Unmarshal, run, marshal the reply; returns the reply's length.
     private func answer(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer,
                         binding: UInt32, clientName: String) -> Int {
-        let procedure = UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self))
-        let caller = UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self))
-        let length = min(Int(UInt32(littleEndian: raw.load(fromByteOffset: 8, as: UInt32.self))),
-                         received - CallMessage.upcallHeader)
+        let upcall = CallMessage.Upcall(reading: raw)
+        let procedure = upcall.procedure, caller = upcall.callerDomain
+        let length = min(Int(upcall.argumentLength), received - CallMessage.upcallHeader)
         let arguments = UnsafeRawBufferPointer(rebasing: raw[CallMessage.upcallHeader..<(CallMessage.upcallHeader + length)])
         let results = UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.replyHeader...])
         let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding, callerName: clientName)
         let (status, resultLength) = handlers[procedure].map { $0(arguments, results, context) } ?? (.notImplemented, 0)
-        out.storeBytes(of: status.rawValue.littleEndian, toByteOffset: 0, as: UInt32.self)
-        out.storeBytes(of: UInt32(resultLength).littleEndian, toByteOffset: 4, as: UInt32.self)
+        CallMessage.Reply(status: status.rawValue, resultLength: UInt32(resultLength)).write(to: out)
         return CallMessage.replyHeader + resultLength
     }
 }

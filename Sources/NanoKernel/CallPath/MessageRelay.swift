@@ -48,7 +48,7 @@ final class MessageRelay: @unchecked Sendable {
             let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return }
             if n >= CallMessage.requestHeader {
-                tuning.follow(request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 24, as: UInt32.self)) })
+                tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
             }
             let forwarded = request.withUnsafeBytes { raw in
                 upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
@@ -79,14 +79,11 @@ final class MessageRelay: @unchecked Sendable {
     /// Validate the message like a trap; then copy it into the upcall message, with the
     /// caller named by the kernel.
     private func validateAndCopy(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer) -> Verdict {
-        let length = received >= CallMessage.requestHeader
-            ? Int(UInt32(littleEndian: raw.load(fromByteOffset: 20, as: UInt32.self))) : -1
-        let trap = Trap(cell: -1, cellSequence: 0,
-                        procedure: received >= 20 ? UInt32(littleEndian: raw.load(fromByteOffset: 16, as: UInt32.self)) : .max,
-                        bindingIndex: received >= 4 ? UInt32(littleEndian: raw.load(fromByteOffset: 0, as: UInt32.self)) : .max,
-                        bindingGeneration: received >= 8 ? UInt32(littleEndian: raw.load(fromByteOffset: 4, as: UInt32.self)) : 0,
-                        bindingSecret: received >= 16 ? UInt64(littleEndian: raw.load(fromByteOffset: 8, as: UInt64.self)) : 0,
-                        slot: 0, cpu: received >= 28 ? UInt32(littleEndian: raw.load(fromByteOffset: 24, as: UInt32.self)) : 0)
+        let header = CallMessage.Request(reading: raw, received: received, missing: .max)
+        let length = received >= CallMessage.requestHeader ? Int(header.argumentLength) : -1
+        let trap = Trap(cell: -1, cellSequence: 0, procedure: header.procedure, bindingIndex: header.bindingIndex,
+                        bindingGeneration: header.bindingGeneration == .max ? 0 : header.bindingGeneration,
+                        bindingSecret: header.bindingSecret, slot: 0, cpu: header.cpu == .max ? 0 : header.cpu)
         guard length >= 0, CallMessage.requestHeader + length == received else {
             validator.record(.malformedTrap, of: trap, log: log)
             return .refused(.malformedTrap)
@@ -95,10 +92,8 @@ final class MessageRelay: @unchecked Sendable {
             validator.record(refusal, of: trap, log: log)
             return .refused(refusal)
         }
-        out.storeBytes(of: trap.procedure.littleEndian, toByteOffset: 0, as: UInt32.self)
-        out.storeBytes(of: validator.domain.id.littleEndian, toByteOffset: 4, as: UInt32.self)
-        out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 8, as: UInt32.self)
-        out.storeBytes(of: trap.cpu.littleEndian, toByteOffset: 12, as: UInt32.self)
+        CallMessage.Upcall(procedure: trap.procedure, callerDomain: validator.domain.id, argumentLength: UInt32(length), cpu: trap.cpu)
+            .write(to: out)
         UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.upcallHeader...])
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<received]))
         binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
@@ -107,8 +102,7 @@ final class MessageRelay: @unchecked Sendable {
 
     private func sendReply(_ reply: inout [UInt8], status: UInt32, length: Int) -> Bool {
         reply.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: status.littleEndian, toByteOffset: 0, as: UInt32.self)
-            raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 4, as: UInt32.self)
+            CallMessage.Reply(status: status, resultLength: UInt32(length)).write(to: raw)
             return send(clientEnd.rawValue, raw.baseAddress, CallMessage.replyHeader + length, Int32(MSG_NOSIGNAL)) == CallMessage.replyHeader + length
         }
     }
