@@ -29,6 +29,11 @@ class HostileTestCase: XCTestCase {
     /// The size of the hostile's A-stack memfd for its clock binding.
     let clockAStackBytes = InterfaceDescriptor(name: ClockInterface.name, procedures: ClockInterface.all).astackGeometry.regionSize
 
+    /// Extra image text (a [quotas] table, say).
+    var imageExtra: String { "" }
+    /// Extra lines for bench's [service.sandbox] table.
+    var benchSandboxExtra: String { "" }
+
     override func setUpWithError() throws {
         kernel = KernelHarness()
         try bootHostileImage()
@@ -59,6 +64,7 @@ class HostileTestCase: XCTestCase {
             \(KernelHarness.coreServices(benchExtra: """
                 [service.sandbox]
                 read_write = ["\(grantDirectory)"]
+                \(benchSandboxExtra)
                 """))
 
             [[service]]

@@ -10,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class DomainStringTests: HostileKernelTestCase {
+final class DomainStringTests: HostileTestCase {
     func testHostileNamesCannotForgeLogLinesOrGrowReplies() throws {
         guard case .success(let outcome) = attack(AttackOrder("hostile-strings")) else { return XCTFail("attack call failed") }
         XCTAssertEqual(outcome.errno, 0, outcome.detail)

@@ -9,7 +9,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class DoorbellStormTests: HostileKernelTestCase {
+final class DoorbellStormTests: HostileTestCase {
     func testADoorbellStormIsNoticedAndOthersKeepBeingServed() throws {
         func medianClockMicroseconds(_ calls: Int) throws -> Double {
             var samples: [Double] = []

@@ -10,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class QuotaTests: HostileKernelTestCase {
+final class QuotaTests: HostileTestCase {
     override var imageExtra: String {
         "[quotas]\nbindings_per_interface = 4\noperator_connections = 8\npending_bind_seconds = 1"
     }

@@ -10,9 +10,9 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class ServerLimitTests: HostileKernelTestCase {
+final class ServerLimitTests: HostileTestCase {
     override var imageExtra: String { "[quotas]\nbindings_per_interface = 64\nbindings_per_client = 128" }
-    override var benchExtra: String { "[service.sandbox]\nopen_files = 16" }
+    override var benchSandboxExtra: String { "open_files = 16" }
 
     func testAServerWithFewDescriptorsTakesOrRefusesBindingsAndNeverExits() throws {
         let client = try kernel.connect()
