@@ -8,8 +8,9 @@ public struct Quotas: Sendable, Equatable {
     public var bindingsPerInterface = 8
     /// Offers waiting for their server, per client domain.
     public var pendingBindsPerClient = 8
-    /// How long an offer may wait for its server's answer.
-    public var pendingBindSeconds = 10
+    /// How long an offer may wait for its server's answer: shorter than a client's import
+    /// timeout (10 s), so the client hears why.
+    public var pendingBindSeconds = 5
     /// Operator connections at once (admitted, or waiting to say hello).
     public var operatorConnections = 32
     /// Log lines per second from one domain (its output and the kernel's lines about it).
