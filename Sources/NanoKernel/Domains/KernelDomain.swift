@@ -121,7 +121,7 @@ final class KernelDomain: @unchecked Sendable {
         case .overflow:
             cutOffReason = "stopped reading its control channel (more than \(Outbox.capacity) messages or \(Outbox.byteCapacity) bytes waiting)"
         case .failed(let error):
-            log.warning("kernel: cannot reach domain '\(name)': \(error)")
+            warn("kernel: cannot reach domain '\(name)': \(error)", log: log)
         }
     }
 
@@ -131,7 +131,7 @@ final class KernelDomain: @unchecked Sendable {
     func flushOutbox(log: KernelLog) {
         guard let channel else { return }
         do { try outbox.flush(on: channel) } catch {
-            log.warning("kernel: cannot reach domain '\(name)': \(error)")
+            warn("kernel: cannot reach domain '\(name)': \(error)", log: log)
             outbox.discard()
         }
     }
