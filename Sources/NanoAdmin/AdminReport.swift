@@ -40,6 +40,10 @@ public struct DomainReport: Codable, Sendable, Equatable {
 }
 
 public struct BindingReport: Codable, Sendable, Equatable {
+    /// Rows per `bindings` reply; a full page means there may be more (ask `from=` the
+    /// last binding + 1). Every field is bounded, so a page always fits the channel.
+    public static let pageSize = 512
+
     public let binding: UInt32
     public let client: String
     public let server: String

@@ -84,9 +84,21 @@ struct Bindings: ParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() throws {
-        let body = try kernel.connect().admin("bindings")
-        if json { print(TerminalText.json(body)); return }
-        let bindings = try JSONDecoder().decode([BindingReport].self, from: Data(body.utf8))
+        let runtime = try kernel.connect()
+        var bindings: [BindingReport] = []
+        // The kernel replies a page at a time (BindingReport.pageSize rows).
+        while true {
+            let from = bindings.last.map { $0.binding + 1 } ?? 0
+            let page = try JSONDecoder().decode([BindingReport].self, from: Data(runtime.admin("bindings", argument: "from=\(from)").utf8))
+            bindings += page
+            if page.count < BindingReport.pageSize { break }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(TerminalText.json(String(decoding: try encoder.encode(bindings), as: UTF8.self)))
+            return
+        }
         var rows = [["BINDING", "CLIENT", "INTERFACE", "SERVER", "TRANSPORT", "A-STACKS", "IN USE", "CALLS"]]
         for b in bindings {
             rows.append([String(b.binding), b.client, b.interface, b.server, b.transport,

@@ -11,7 +11,10 @@ extension Kernel {
         case "status":
             reply(request, encode(statusReport()), to: domain)
         case "bindings":
-            reply(request, encode(bindingReports()), to: domain)
+            // A page at a time: rows from binding index `from=N` on (argument), at most
+            // BindingReport.pageSize of them, so the reply always fits the channel.
+            let from = argument.hasPrefix("from=") ? UInt32(argument.dropFirst(5)) ?? 0 : 0
+            reply(request, encode(Array(bindingReports().filter { $0.binding >= from }.prefix(BindingReport.pageSize))), to: domain)
         case "log":
             reply(request, encode(fitted(log.recentLines)), to: domain)
         case "trace":
