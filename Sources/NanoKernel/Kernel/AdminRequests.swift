@@ -16,11 +16,11 @@ extension Kernel {
             let from = argument.hasPrefix("from=") ? UInt32(argument.dropFirst(5)) ?? 0 : 0
             reply(request, encode(Array(bindingReports().filter { $0.binding >= from }.prefix(BindingReport.pageSize))), to: domain)
         case "log":
-            reply(request, encode(fitted(log.recentLines)), to: domain)
+            reply(request, newestThatFit(log.recentLines), to: domain)
         case "trace":
             // "on" starts a fresh trace, "off" stops it; either way the entries so far come back.
             if argument == "on" || argument == "off" { trace.turn(on: argument == "on") }
-            reply(request, encode(trace.entries), to: domain)
+            reply(request, newestThatFit(trace.entries), to: domain)
         case "tune" where argument.isEmpty:
             reply(request, encode(["placement": Tuning.shared.placement.rawValue,
                                                               "spin": String(Tuning.shared.spin.spinIterations)]), to: domain)
@@ -55,16 +55,15 @@ extension Kernel {
         domain.send(.adminReply(request: request, body: body), log: log)
     }
 
-    /// The newest log lines that fit in a reply.
-    private func fitted(_ lines: [String]) -> [String] {
-        var total = 0
-        var kept: [String] = []
-        for line in lines.reversed() {
-            total += line.utf8.count + 16
-            if total > ControlChannel.maximumMessage / 2 { break }
-            kept.append(line)
+    /// The newest entries (log lines, trace entries) whose encoding fits in a reply.
+    private func newestThatFit<T: Encodable>(_ entries: [T]) -> String {
+        var kept = entries[...]
+        var body = encode(Array(kept))
+        while body.utf8.count > ControlChannel.maximumMessage / 2, !kept.isEmpty {
+            kept = kept.dropFirst(max(1, kept.count / 4))
+            body = encode(Array(kept))
         }
-        return kept.reversed()
+        return body
     }
 
     /// Apply a placement and spin to the kernel's trap handlers and to every domain.
