@@ -6,7 +6,8 @@
 //
 // Rule: only the parties of a binding act on it. A bind reply from a domain that is not
 // the binding's server, or a release from one that is not its client, is refused and
-// logged against the sender; the binding and its honest parties are untouched. A bind
+// logged against the sender (a bind reply also cuts the sender off); the binding and its
+// honest parties are untouched. A bind
 // reply for an offer that was withdrawn from that same server (its client left) is the
 // honest server's answer crossing the withdrawal: it is dropped quietly.
 import BootImage
@@ -25,11 +26,6 @@ final class BindingManager {
     private(set) var live: [UInt32: KernelBinding] = [:]
     private(set) var pending: [UInt32: PendingBind] = [:]
 
-    func recordOffer(_ offer: PendingBind) {
-        var offer = offer
-        offer.deadline = monotonicNanoseconds() + UInt64(image.quotas.pendingBindSeconds) * 1_000_000_000
-        pending[offer.binding.bindingObject.index] = offer
-    }
     private(set) var waitingImports: [WaitingImport] = []
     /// Offers withdrawn before their server answered: (binding index, server id).
     private var withdrawn: Set<WithdrawnOffer> = []
@@ -48,6 +44,14 @@ final class BindingManager {
     init(image: BootImage, log: KernelLog) {
         self.image = image
         self.log = log
+    }
+
+    /// Binding step 4 made an offer (BindingManager+Offer.swift): it waits for the server's
+    /// answer until its deadline (the image's pending_bind_seconds).
+    func recordOffer(_ offer: PendingBind) {
+        var offer = offer
+        offer.deadline = monotonicNanoseconds() + UInt64(image.quotas.pendingBindSeconds) * 1_000_000_000
+        pending[offer.binding.bindingObject.index] = offer
     }
 
     /// A binding offered to its server (binding step 4), not yet accepted.
