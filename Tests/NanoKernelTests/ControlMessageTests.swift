@@ -14,16 +14,18 @@ final class ControlMessageTests: XCTestCase {
     private var samples: [ControlMessage] {
         [
             .hello(domainName: "op"), .export(interface),
-            .importInterface(request: 1, name: "clock", transport: nil),
-            .importInterface(request: 2, name: "clock", transport: .message),
+            .importInterface(request: 1, name: "clock", transport: nil, waitMilliseconds: 0),
+            .importInterface(request: 2, name: "clock", transport: .message, waitMilliseconds: 500),
             .ready, .bindAccepted(binding: 3), .bindRefused(binding: 4, reason: "no"),
-            .admin(request: 5, command: "status", argument: ""), .release(binding: 6),
+            .admin(request: 5, command: "status", argument: ""),
+            .release(binding: BindingObject(index: 6, generation: 2, secret: 99)),
             .welcome(domainID: 7, domainName: "op-1"), .exported(interface: "clock"),
             .imported(request: 8, binding: BindingObject(index: 9, generation: 10, secret: 11, node: 12),
-                      geometry: geometry, interface: interface, transport: .lrpc),
+                      geometry: geometry, interface: interface, transport: .lrpc, callDeadlineMilliseconds: 250),
             .bind(binding: 13, client: 14, clientName: "op", interface: "clock", geometry: geometry, transport: .lrpc),
             .unbind(binding: 15), .failed(request: 16, message: "why"), .adminReply(request: 17, body: "{}"),
             .tune(policy: "placement=same-cpu,spin=0"), .registerAgain,
+            .revoked(binding: BindingObject(index: 1, generation: 1, secret: 1), reason: "server died"), .stop,
         ]
     }
 

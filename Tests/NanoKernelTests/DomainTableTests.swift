@@ -1,5 +1,6 @@
-// The DomainTable's decisions without processes: records on socket pairs, retired in one
-// step, restarted only as the image's policy says and never past the restart budget.
+// The DomainTable without processes: a record on a socket pair is retired in one step
+// (handler, channel, trap page, queued messages) and forgotten in another. Restart
+// decisions are the RestartSupervisor's (RestartSupervisorTests).
 @testable import NanoKernel
 import BootImage
 import LRPC
@@ -18,22 +19,6 @@ final class DomainTableTests: XCTestCase {
         domain.state = state
         domain.restarts = restarts
         return domain
-    }
-
-    func testRestartFollowsThePolicy() throws {
-        XCTAssertNil(table.restart(try service(.never, state: .crashed), bootFinished: true))
-        XCTAssertNil(table.restart(try service(.onFailure, state: .exited), bootFinished: true), "a clean exit is not a failure")
-        // Wanted, but this table cannot spawn: the attempt is made and reported, the record stays.
-        let crashed = try service(.onFailure, state: .crashed)
-        XCTAssertNil(table.restart(crashed, bootFinished: true))
-        XCTAssertTrue(log.recentLines.contains { $0.contains("restarting clock") })
-        XCTAssertNotNil(table[crashed.id])
-    }
-
-    func testRestartStopsAtTheBudget() throws {
-        let worn = try service(.always, state: .crashed, restarts: DomainTable.maximumRestarts)
-        XCTAssertNil(table.restart(worn, bootFinished: true))
-        XCTAssertEqual(worn.state, .failed)
     }
 
     func testRetireReleasesEverythingAndForgetDropsTheRecord() throws {

@@ -29,8 +29,6 @@ class HostileTestCase: XCTestCase {
     /// The size of the hostile's A-stack memfd for its clock binding.
     let clockAStackBytes = InterfaceDescriptor(name: ClockInterface.name, procedures: ClockInterface.all).astackGeometry.regionSize
 
-    /// Extra image text (a [quotas] table, say).
-    var imageExtra: String { "" }
     /// Extra lines for bench's [service.sandbox] table.
     var benchSandboxExtra: String { "" }
 

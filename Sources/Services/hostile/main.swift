@@ -159,9 +159,12 @@ final class Attacker: @unchecked Sendable {
                 return AttackOutcome(errno: EIO, detail: "\(error)")
             }
             return AttackOutcome(errno: 0, detail: "sent")
-        default:  // refused-import-flood: requests the image refuses, as fast as possible
+        default:  // refused-import-flood: requests the image refuses, far faster than the log rate
             let count = max(1, min(order.target, 1_000_000))
             for i in 0..<count {
+                // Pause now and then so this domain's own runtime keeps reading the kernel's
+                // refusals: one that lets them pile up is cut off (ControlPlaneStallTests).
+                if i % 100 == 99 { usleep(2_000) }
                 do {
                     try channel.send(.importInterface(request: 5_000_000 + UInt32(i % 1_000_000), name: BenchInterface.name, transport: nil, waitMilliseconds: 10_000))
                 } catch {

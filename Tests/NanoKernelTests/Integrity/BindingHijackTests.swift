@@ -11,7 +11,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class BindingHijackTests: HostileTestCase {
+final class BindingHijackTests: HostileKernelTestCase {
     func testRefusingOtherServersBindingsCutsOffOnlyTheHijacker() throws {
         // Honest imports of clock and name while the hostile refuses binding after binding.
         let importer = try kernel.connect()

@@ -11,7 +11,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class ControlPlaneStallTests: HostileTestCase {
+final class ControlPlaneStallTests: HostileKernelTestCase {
     /// `status` round trips (ms) taken until `done()` holds or 15 s pass.
     private func timeStatus(until done: () -> Bool, alongside work: () -> Void) -> [Double] {
         var samples: [Double] = []

@@ -9,7 +9,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class DoorbellStormTests: HostileTestCase {
+final class DoorbellStormTests: HostileKernelTestCase {
     func testADoorbellStormIsNoticedAndOthersKeepBeingServed() throws {
         func medianClockMicroseconds(_ calls: Int) throws -> Double {
             var samples: [Double] = []

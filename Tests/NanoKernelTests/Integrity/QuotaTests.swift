@@ -10,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class QuotaTests: HostileTestCase {
+final class QuotaTests: HostileKernelTestCase {
     override var imageExtra: String {
         "[quotas]\nbindings_per_interface = 4\noperator_connections = 8\npending_bind_seconds = 1"
     }

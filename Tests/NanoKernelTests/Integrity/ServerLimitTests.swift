@@ -10,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class ServerLimitTests: HostileTestCase {
+final class ServerLimitTests: HostileKernelTestCase {
     override var imageExtra: String { "[quotas]\nbindings_per_interface = 64\nbindings_per_client = 128" }
     override var benchSandboxExtra: String { "open_files = 16" }
 

@@ -10,7 +10,7 @@ import NanoAdmin
 import NanoKernel
 import XCTest
 
-final class ServerWrittenWordTests: HostileTestCase {
+final class ServerWrittenWordTests: HostileKernelTestCase {
     func testACallerOfAServerThatFakesDoneAndDiesIsFailedByTheKernel() throws {
         hostile.callTimeoutSeconds = 15
         let start = monotonicNanoseconds()
