@@ -254,6 +254,22 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertNoThrow(try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: 5))
     }
 
+    func testATuneDuringAServicesStartDoesNotKillIt() throws {
+        try boot()
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let current = try JSONDecoder().decode([String: String].self, from: Data(runtime.admin("tune").utf8))
+        let policy = "placement=\(current["placement"] ?? "scheduler"),spin=\(current["spin"] ?? "0")"
+        for _ in 0..<5 {
+            let pid = try kernel.domain("bench").pid
+            _ = try runtime.admin("restart", argument: "bench")
+            // Tune while the replacement is starting: before its welcome it must get nothing.
+            for _ in 0..<20 { _ = try runtime.admin("tune", argument: policy) }
+            XCTAssertTrue(waitForReady("bench", notPid: pid), kernel.log)
+        }
+        XCTAssertEqual(try kernel.domain("bench").restarts, 5, "a tune killed a starting bench: \(kernel.log)")
+    }
+
     func testAStoppedServiceDiesWithTheKernel() throws {
         try boot()
         let pids = try kernel.status().domains.filter { $0.kind == "service" }.map(\.pid)
