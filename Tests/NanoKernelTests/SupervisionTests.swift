@@ -181,6 +181,18 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertTrue(badSignal.output.contains("unknown signal 'FOO'"), badSignal.output)
     }
 
+    func testSigtermAndSigabrtFromKillEndAServiceAlthoughItIsItsNamespacesInit() throws {
+        try boot()
+        for signal in ["TERM", "ABRT"] {
+            let pid = try kernel.domain("bench").pid
+            let sent = try nkctl("kill", "bench", "--signal", signal)
+            XCTAssertEqual(sent.status, 0, sent.output)
+            XCTAssertTrue(waitForReady("bench", notPid: pid), "SIG\(signal) did nothing: \(kernel.log)")
+            let number = signal == "TERM" ? SIGTERM : SIGABRT
+            XCTAssertEqual(try kernel.domain("bench").lastExit, "exited on signal \(number) (status \(128 + number))")
+        }
+    }
+
     func testAStoppedAndContinuedServiceSurvivesWithACallInFlight() throws {
         try boot()
         let runtime = try kernel.connect()
