@@ -9,6 +9,8 @@ struct CampaignOptions {
     var seconds: Double = 60
     var jsonPath: String?
     var seed: UInt64 = 0
+    /// SIGKILLs of bench with a call in flight after the faults, for the timing figures.
+    var measuredDeaths = 20
 }
 
 /// What the campaign prints and asserts.
@@ -126,6 +128,9 @@ final class Campaign: @unchecked Sendable {
 
         let injector = FaultInjector(campaign: self, control: control, seed: options.seed)
         injector.run(until: started + UInt64(options.seconds * 1e9))
+        // Then, with the clients still calling, a run of measured deaths of bench: enough
+        // samples for a median and a p99 of death-to-error and death-to-answer.
+        injector.measureDeaths(options.measuredDeaths)
 
         // Let everything settle: faults stop, services come back, clients finish.
         load.stop()
