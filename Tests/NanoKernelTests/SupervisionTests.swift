@@ -64,6 +64,20 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertFalse(kernel.log.contains("refused call"), kernel.log)
     }
 
+    func testAMessageBindingDropsTheLateReplyOfATimedOutCall() throws {
+        try boot(deadlines: "[transports]\nbench = \"message\"")
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let bench = try runtime.importInterface(BenchInterface.name)
+        XCTAssertEqual(bench.transport, .message)
+        XCTAssertThrowsError(try bench.call(BenchInterface.hold, 600, timeoutSeconds: 0.1)) { error in
+            guard case .timedOut = error as? CallError else { return XCTFail("expected timedOut, got \(error)") }
+        }
+        // The next call waits out the late reply (within its own deadline) and gets its own.
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(20, 22), timeoutSeconds: 5), 42)
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(1, 2), timeoutSeconds: 5), 3)
+    }
+
     func testTheImageSetsTheDefaultDeadlineAndNkctlTakesAnOverride() throws {
         try boot(deadlines: "[deadlines]\nbench = 300")
         let runtime = try kernel.connect()
