@@ -46,7 +46,7 @@ final class Campaign: @unchecked Sendable {
     var clients: [ClientHandle] = []
     var retiredClientCounts = CallCounts()
 
-    static let services = ["name", "clock", "bench", "faulty"]
+    static let services = ["name", "clock", "bench", "faulty", "file"]
 
     init(_ options: CampaignOptions) {
         self.options = options
@@ -55,7 +55,9 @@ final class Campaign: @unchecked Sendable {
         socketPath = directory + "/kernel.sock"
     }
 
-    static let image = """
+    func image() -> String { Self.imageText.replacingOccurrences(of: "@FILES@", with: directory + "/files") }
+
+    static let imageText = """
         # The fault campaign's image: the default services plus faulty, restarted on any
         # failure. The budgets are wide for the services the campaign kills at random and
         # narrow for faulty, whose crash loops are meant to exhaust it.
@@ -63,7 +65,7 @@ final class Campaign: @unchecked Sendable {
         name = "fault-campaign"
 
         [operator]
-        imports = ["name", "clock", "bench", "faulty"]
+        imports = ["name", "clock", "bench", "faulty", "file"]
 
         [[service]]
         name = "name"
@@ -97,6 +99,25 @@ final class Campaign: @unchecked Sendable {
         backoff_cap_ms = 500
         budget = 200
         window_s = 30
+
+        [[service]]
+        name = "file"
+        executable = "nk-file"
+        provides = ["file"]
+        imports = ["name"]
+        [service.supervision]
+        backoff_ms = 20
+        backoff_cap_ms = 500
+        budget = 200
+        window_s = 30
+        [service.sandbox]
+        open_files = 256
+        [service.file]
+        root = "@FILES@"
+        [[service.file.view]]
+        client = "operator"
+        path = ""
+        access = "read-write"
 
         [[service]]
         name = "faulty"
@@ -151,7 +172,8 @@ final class Campaign: @unchecked Sendable {
 
     private func boot() -> Bool {
         let imagePath = directory + "/campaign.toml"
-        FileManager.default.createFile(atPath: imagePath, contents: Data(Self.image.utf8))
+        try? FileManager.default.createDirectory(atPath: directory + "/files", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: imagePath, contents: Data(image().utf8))
         let (status, output) = runProgram([nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 60)
         guard status == 0, let range = output.range(of: "kernel pid "),
               let pid = Int32(output[range.upperBound...].prefix { $0.isNumber }) else {
