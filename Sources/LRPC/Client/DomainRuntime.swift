@@ -291,7 +291,7 @@ public final class DomainRuntime: @unchecked Sendable {
             return kernelGone ? .some(nil) : nil
         }
         guard let reply else {
-            throw CallError.timedOut("the kernel did not answer \(describe ?? "a \(message.kind) request") within \(Int(timeoutSeconds)) s")
+            throw CallError.timedOut("the kernel did not answer \(describe ?? "the \(message.kind) request") within \(Int(timeoutSeconds)) s")
         }
         guard let reply else { throw CallError.kernelGone }
         if case .failed(_, let text) = reply.0 { throw ControlError(text) }
