@@ -76,6 +76,12 @@ final class CallLoad: @unchecked Sendable {
         let names = ServiceConnection(runtime: runtime, interface: NameInterface.name)
         let bench = ServiceConnection(runtime: runtime, interface: BenchInterface.name)
         let faulty = ServiceConnection(runtime: runtime, interface: FaultyInterface.name)
+        let files = ServiceConnection(runtime: runtime, interface: FileInterface.name)
+        // Each thread its own file: what it last wrote is what it must read back, across
+        // restarts of the file service (a write is a durable replace). After a write that
+        // failed or timed out (the server may still finish it later) it moves to a new file.
+        var fileGeneration = 0
+        var path: String { "campaign/\(getpid())-\(i)-\(fileGeneration).txt" }
         var generator = SystemRandomNumberGenerator()
         while !lock.withLock({ stopping }) {
             lock.withLock { inFlightSince[i] = monotonicNanoseconds(); countedHung[i] = false }
@@ -83,7 +89,7 @@ final class CallLoad: @unchecked Sendable {
             var wrong = ""
             let a = Int32.random(in: -1000...1000, using: &generator), b = Int32.random(in: -1000...1000, using: &generator)
             do {
-                switch Int.random(in: 0..<4, using: &generator) {
+                switch Int.random(in: 0..<5, using: &generator) {
                 case 0:
                     let now = try clock.call(ClockInterface.now, Empty(), timeoutSeconds: Self.deadlineSeconds)
                     wrong = "clock.now \(now)"
@@ -96,9 +102,20 @@ final class CallLoad: @unchecked Sendable {
                     let sum = try bench.call(BenchInterface.add, AddArguments(a, b), timeoutSeconds: Self.deadlineSeconds)
                     wrong = "bench.add(\(a), \(b)) = \(sum)"
                     outcome = .success(sum == a &+ b)
-                default:
+                case 3:
                     _ = try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: Self.deadlineSeconds)
                     outcome = .success(true)
+                default:
+                    let bytes = Array("\(a) \(b) \(monotonicNanoseconds())".utf8)
+                    do {
+                        _ = try files.call(FileInterface.write, WholeFile(path: path, data: bytes), timeoutSeconds: Self.deadlineSeconds)
+                    } catch {
+                        fileGeneration += 1
+                        throw error
+                    }
+                    let back = try files.call(FileInterface.read, PathArgument(path), timeoutSeconds: Self.deadlineSeconds)
+                    wrong = "file.read(\(path)) = \(back.data.count) bytes, not the \(bytes.count) written"
+                    outcome = .success(back.data == bytes)
                 }
             } catch {
                 outcome = .failure(error)

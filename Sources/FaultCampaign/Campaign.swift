@@ -9,6 +9,8 @@ struct CampaignOptions {
     var seconds: Double = 60
     var jsonPath: String?
     var seed: UInt64 = 0
+    /// SIGKILLs of bench with a call in flight after the faults, for the timing figures.
+    var measuredDeaths = 20
 }
 
 /// What the campaign prints and asserts.
@@ -44,7 +46,7 @@ final class Campaign: @unchecked Sendable {
     var clients: [ClientHandle] = []
     var retiredClientCounts = CallCounts()
 
-    static let services = ["name", "clock", "bench", "faulty"]
+    static let services = ["name", "clock", "bench", "faulty", "file"]
 
     init(_ options: CampaignOptions) {
         self.options = options
@@ -53,7 +55,9 @@ final class Campaign: @unchecked Sendable {
         socketPath = directory + "/kernel.sock"
     }
 
-    static let image = """
+    func image() -> String { Self.imageText.replacingOccurrences(of: "@FILES@", with: directory + "/files") }
+
+    static let imageText = """
         # The fault campaign's image: the default services plus faulty, restarted on any
         # failure. The budgets are wide for the services the campaign kills at random and
         # narrow for faulty, whose crash loops are meant to exhaust it.
@@ -61,7 +65,7 @@ final class Campaign: @unchecked Sendable {
         name = "fault-campaign"
 
         [operator]
-        imports = ["name", "clock", "bench", "faulty"]
+        imports = ["name", "clock", "bench", "faulty", "file"]
 
         [[service]]
         name = "name"
@@ -97,6 +101,25 @@ final class Campaign: @unchecked Sendable {
         window_s = 30
 
         [[service]]
+        name = "file"
+        executable = "nk-file"
+        provides = ["file"]
+        imports = ["name"]
+        [service.supervision]
+        backoff_ms = 20
+        backoff_cap_ms = 500
+        budget = 200
+        window_s = 30
+        [service.sandbox]
+        open_files = 256
+        [service.file]
+        root = "@FILES@"
+        [[service.file.view]]
+        client = "operator"
+        path = ""
+        access = "read-write"
+
+        [[service]]
         name = "faulty"
         executable = "nk-faulty"
         provides = ["faulty"]
@@ -126,6 +149,9 @@ final class Campaign: @unchecked Sendable {
 
         let injector = FaultInjector(campaign: self, control: control, seed: options.seed)
         injector.run(until: started + UInt64(options.seconds * 1e9))
+        // Then, with the clients still calling, a run of measured deaths of bench: enough
+        // samples for a median and a p99 of death-to-error and death-to-answer.
+        injector.measureDeaths(options.measuredDeaths)
 
         // Let everything settle: faults stop, services come back, clients finish.
         load.stop()
@@ -146,7 +172,8 @@ final class Campaign: @unchecked Sendable {
 
     private func boot() -> Bool {
         let imagePath = directory + "/campaign.toml"
-        FileManager.default.createFile(atPath: imagePath, contents: Data(Self.image.utf8))
+        try? FileManager.default.createDirectory(atPath: directory + "/files", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: imagePath, contents: Data(image().utf8))
         let (status, output) = runProgram([nkctl, "boot", "--detach", "--image", imagePath, "--socket", socketPath], timeout: 60)
         guard status == 0, let range = output.range(of: "kernel pid "),
               let pid = Int32(output[range.upperBound...].prefix { $0.isNumber }) else {

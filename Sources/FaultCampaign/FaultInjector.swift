@@ -159,6 +159,13 @@ final class FaultInjector: @unchecked Sendable {
 
     /// SIGKILL bench with a call in flight: how long until the caller hears, and until
     /// the restarted bench answers.
+    func measureDeaths(_ count: Int) {
+        for _ in 0..<count where campaign.kernelAlive {
+            _ = waitUntil(seconds: 10) { self.state(of: "bench") == "ready" }
+            if measuredKill() { campaign.record("measured-sigkill") }
+        }
+    }
+
     private func measuredKill() -> Bool {
         guard let pid = pid(of: "bench") else { return false }
         let bench = ServiceConnection(runtime: control, interface: BenchInterface.name)

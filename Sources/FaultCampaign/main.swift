@@ -31,8 +31,9 @@ while index < arguments.count {
     case "--minutes": options.seconds = value.flatMap(Double.init).map { $0 * 60 } ?? -1; index += 1
     case "--json": options.jsonPath = value; index += 1
     case "--seed": options.seed = value.flatMap(UInt64.init) ?? 0; index += 1
+    case "--measured-deaths": options.measuredDeaths = value.flatMap(Int.init) ?? -1; index += 1
     case "--help", "-h":
-        print("usage: nk-fault-campaign (--seconds N | --minutes N) [--json PATH] [--seed N]")
+        print("usage: nk-fault-campaign (--seconds N | --minutes N) [--json PATH] [--seed N] [--measured-deaths N]")
         exit(0)
     default:
         FileHandle.standardError.write(Data("nk-fault-campaign: unknown argument '\(argument)'\n".utf8))
@@ -40,8 +41,8 @@ while index < arguments.count {
     }
     index += 1
 }
-guard options.seconds > 0 else {
-    FileHandle.standardError.write(Data("nk-fault-campaign: --seconds/--minutes must be a positive number\n".utf8))
+guard options.seconds > 0, options.measuredDeaths >= 0 else {
+    FileHandle.standardError.write(Data("nk-fault-campaign: --seconds/--minutes must be positive, --measured-deaths not negative\n".utf8))
     exit(2)
 }
 exit(Campaign(options).run() ? 0 : 1)

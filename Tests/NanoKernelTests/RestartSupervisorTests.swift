@@ -114,3 +114,24 @@ final class HangWatchTests: XCTestCase {
         XCTAssertEqual(watch.sample([(next, 100 * ms, 42)], now: 310 * ms), [], "a call that left flight is forgotten")
     }
 }
+
+final class BootOrderTests: XCTestCase {
+    private func entry(_ name: String, provides: [String], imports: [String] = []) -> ServiceEntry {
+        var e = ServiceEntry(name: name, executable: "nk-\(name)")
+        e.provides = provides
+        e.imports = imports
+        return e
+    }
+
+    func testServicesStartAfterTheServicesTheyImportFrom() {
+        let services = [entry("clock", provides: ["clock"], imports: ["name"]),
+                        entry("app", provides: ["app"], imports: ["clock", "name"]),
+                        entry("name", provides: ["name"])]
+        XCTAssertEqual(DomainTable.bootOrder(services).map(\.name), ["name", "clock", "app"])
+    }
+
+    func testACycleKeepsTheImagesOrder() {
+        let services = [entry("a", provides: ["a"], imports: ["b"]), entry("b", provides: ["b"], imports: ["a"])]
+        XCTAssertEqual(DomainTable.bootOrder(services).map(\.name), ["a", "b"])
+    }
+}

@@ -64,6 +64,20 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertFalse(kernel.log.contains("refused call"), kernel.log)
     }
 
+    func testAMessageBindingDropsTheLateReplyOfATimedOutCall() throws {
+        try boot(deadlines: "[transports]\nbench = \"message\"")
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let bench = try runtime.importInterface(BenchInterface.name)
+        XCTAssertEqual(bench.transport, .message)
+        XCTAssertThrowsError(try bench.call(BenchInterface.hold, 600, timeoutSeconds: 0.1)) { error in
+            guard case .timedOut = error as? CallError else { return XCTFail("expected timedOut, got \(error)") }
+        }
+        // The next call waits out the late reply (within its own deadline) and gets its own.
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(20, 22), timeoutSeconds: 5), 42)
+        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(1, 2), timeoutSeconds: 5), 3)
+    }
+
     func testTheImageSetsTheDefaultDeadlineAndNkctlTakesAnOverride() throws {
         try boot(deadlines: "[deadlines]\nbench = 300")
         let runtime = try kernel.connect()
@@ -181,6 +195,18 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertTrue(badSignal.output.contains("unknown signal 'FOO'"), badSignal.output)
     }
 
+    func testSigtermAndSigabrtFromKillEndAServiceAlthoughItIsItsNamespacesInit() throws {
+        try boot()
+        for signal in ["TERM", "ABRT"] {
+            let pid = try kernel.domain("bench").pid
+            let sent = try nkctl("kill", "bench", "--signal", signal)
+            XCTAssertEqual(sent.status, 0, sent.output)
+            XCTAssertTrue(waitForReady("bench", notPid: pid), "SIG\(signal) did nothing: \(kernel.log)")
+            let number = signal == "TERM" ? SIGTERM : SIGABRT
+            XCTAssertEqual(try kernel.domain("bench").lastExit, "exited on signal \(number) (status \(128 + number))")
+        }
+    }
+
     func testAStoppedAndContinuedServiceSurvivesWithACallInFlight() throws {
         try boot()
         let runtime = try kernel.connect()
@@ -252,6 +278,22 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertTrue(waitForReady("faulty", notPid: pid), kernel.log)
         XCTAssertTrue(try kernel.domain("faulty").lastExit.hasPrefix("hung: a call ran past its hang limit of 300 ms"))
         XCTAssertNoThrow(try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: 5))
+    }
+
+    func testATuneDuringAServicesStartDoesNotKillIt() throws {
+        try boot()
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let current = try JSONDecoder().decode([String: String].self, from: Data(runtime.admin("tune").utf8))
+        let policy = "placement=\(current["placement"] ?? "scheduler"),spin=\(current["spin"] ?? "0")"
+        for _ in 0..<5 {
+            let pid = try kernel.domain("bench").pid
+            _ = try runtime.admin("restart", argument: "bench")
+            // Tune while the replacement is starting: before its welcome it must get nothing.
+            for _ in 0..<20 { _ = try runtime.admin("tune", argument: policy) }
+            XCTAssertTrue(waitForReady("bench", notPid: pid), kernel.log)
+        }
+        XCTAssertEqual(try kernel.domain("bench").restarts, 5, "a tune killed a starting bench: \(kernel.log)")
     }
 
     func testAStoppedServiceDiesWithTheKernel() throws {

@@ -28,6 +28,8 @@ public final class ClientBinding: @unchecked Sendable {
     private let abandonedSlots = SharedWord.allocate()
     /// Why the kernel revoked this binding (its server died or was stopped); nil while live.
     private let revocation = Mutex<String?>(nil)
+    /// 1 once revoked: what every call checks, without taking the lock.
+    private let revokedFlag = SharedWord.allocate()
     /// The deadline of a call that sets none of its own: the image's default for the
     /// interface, carried with the binding. A call past it returns `timedOut`.
     public var callTimeoutSeconds: Double
@@ -51,17 +53,21 @@ public final class ClientBinding: @unchecked Sendable {
         freeSlots.deallocate()
         neverWord.deallocate()
         abandonedSlots.deallocate()
+        revokedFlag.deallocate()
     }
 
     // MARK: revocation (the kernel's death notice)
 
     /// The kernel revoked the binding; nil while it is live.
     public var revokedReason: String? { revocation.withLock { $0 } }
-    var isRevoked: Bool { revokedReason != nil }
+    @inline(__always) var isRevoked: Bool { revokedFlag.loadAcquire() != 0 }
 
     /// Called by the runtime's control thread when the kernel says the binding is gone.
     /// Calls from now on fail at once (stale binding object) without trapping.
-    func markRevoked(_ reason: String) { revocation.withLock { $0 = $0 ?? reason } }
+    func markRevoked(_ reason: String) {
+        revocation.withLock { $0 = $0 ?? reason }
+        revokedFlag.storeRelease(1)
+    }
 
     /// Call a typed procedure. `timeoutSeconds` overrides the binding's deadline for this call.
     @inline(__always)

@@ -41,7 +41,20 @@ public final class DomainRuntime: @unchecked Sendable {
 
     /// Join the kernel that spawned this process (control channel on fd 3).
     public static func spawnedByKernel(name: String) throws -> DomainRuntime {
-        try DomainRuntime(channel: ControlChannel(fd: FileDescriptor(rawValue: controlDescriptor)), name: name)
+        exitOnTerminationSignals()
+        return try DomainRuntime(channel: ControlChannel(fd: FileDescriptor(rawValue: controlDescriptor)), name: name)
+    }
+
+    /// Signals that end a process by default but are never faults. A service is the init
+    /// of its pid namespace, and Linux drops such a signal sent to an init that has no
+    /// handler for it (kill(2) of SIGTERM, abort()'s SIGABRT): with this handler the
+    /// domain ends as a process would, with status 128 + the signal, and the kernel sees
+    /// a failure. Faults (SIGSEGV, SIGILL, SIGBUS, SIGFPE) are forced by the CPU and keep
+    /// their default action.
+    static let terminationSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM]
+
+    private static func exitOnTerminationSignals() {
+        for signal in terminationSignals { Glibc.signal(signal) { _exit(128 + $0) } }
     }
 
     /// Join a running kernel through its control socket (nkctl, tests).
@@ -278,7 +291,7 @@ public final class DomainRuntime: @unchecked Sendable {
             return kernelGone ? .some(nil) : nil
         }
         guard let reply else {
-            throw CallError.timedOut("the kernel did not answer \(describe ?? "a \(message.kind) request") within \(Int(timeoutSeconds)) s")
+            throw CallError.timedOut("the kernel did not answer \(describe ?? "the \(message.kind) request") within \(Int(timeoutSeconds)) s")
         }
         guard let reply else { throw CallError.kernelGone }
         if case .failed(_, let text) = reply.0 { throw ControlError(text) }

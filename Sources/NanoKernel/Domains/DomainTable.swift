@@ -107,7 +107,10 @@ final class DomainTable {
         guard nk_pidfd_reap(pidfd.rawValue, &code, &status) == 1 else { return false }
         domain.output?.drainRemaining(into: log, domain: domain.name)
         stopTrapHandler(of: domain)
-        let exit = code == CLD_EXITED ? "exited with status \(status)" : "killed by signal \(status)"
+        let exit = code != CLD_EXITED ? "killed by signal \(status)"
+            // The runtime ends a service on a termination signal with 128 + the signal.
+            : (129...192).contains(status) ? "exited on signal \(status - 128) (status \(status))"
+            : "exited with status \(status)"
         domain.exitedCleanly = code == CLD_EXITED && status == 0
         if domain.state != .stoppedBySandbox && domain.state != .stopped {
             domain.state = code == CLD_EXITED && status == 0 ? .exited : .crashed
