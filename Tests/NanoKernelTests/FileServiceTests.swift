@@ -519,6 +519,9 @@ final class FileServiceTests: KernelTestCase {
         try files.remove("a")
         try files.put("other.bin", block)
         XCTAssertEqual(try files.read("other.bin").data, block)
+        // Sizes near the largest a file may have are refused, not added up past Int64.max.
+        XCTAssertEqual(fileError(try files.truncate("data.bin", to: UInt64(Int64.max))), .quotaBytes)
+        XCTAssertEqual(fileError(try files.write("data.bin", at: UInt64(Int64.max) - 1, [1])), .quotaBytes)
         let onDisk = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
         XCTAssertEqual(onDisk, ["b", "c", "d", "data.bin", "e", "other.bin"])
     }
