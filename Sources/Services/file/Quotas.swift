@@ -23,10 +23,10 @@ final class Quotas {
         guard grant.maxBytes > 0 || grant.maxFiles > 0, bytes > 0 || files > 0 else { return }
         let now = try counted(view)
         // Compared as "more than what is left": a client's size may be near Int64.max.
-        if grant.maxBytes > 0 && bytes > 0 && bytes > Self.add(Int64(clamping: grant.maxBytes), -now.bytes) {
+        if grant.maxBytes > 0 && bytes > 0 && bytes > Self.left(grant.maxBytes, now.bytes) {
             throw FileError(.quotaBytes, "this would add \(bytes) bytes; your view's quota is \(grant.maxBytes) (\(now.bytes) in use)")
         }
-        if grant.maxFiles > 0 && files > 0 && files > Self.add(Int64(clamping: grant.maxFiles), -now.files) {
+        if grant.maxFiles > 0 && files > 0 && files > Self.left(grant.maxFiles, now.files) {
             throw FileError(.quotaFiles, "this would make \(now.files + files) files and directories; your view's quota is \(grant.maxFiles)")
         }
     }
@@ -39,6 +39,11 @@ final class Quotas {
             usage[key]!.bytes = Self.add(usage[key]!.bytes, bytes)
             usage[key]!.files = Self.add(usage[key]!.files, files)
         }
+    }
+
+    /// What a limit leaves after `used`; never overflows (limits are far below Int64.max).
+    static func left(_ limit: UInt64, _ used: Int64) -> Int64 {
+        used < 0 ? .max : Int64(clamping: limit) - used
     }
 
     static func add(_ a: Int64, _ b: Int64) -> Int64 {
