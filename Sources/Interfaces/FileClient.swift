@@ -9,19 +9,48 @@ import Glibc
 import LRPC
 
 public final class FileClient: @unchecked Sendable {
-    public let binding: ClientBinding
+    /// The binding of a client made from one (tests use it for raw calls); nil for a
+    /// client made from a connection.
+    public let binding: ClientBinding?
+    /// A client made from a connection binds again after the file service restarts.
+    public let connection: ServiceConnection?
     public static let chunk = FileInterface.chunkCapacity
 
-    public init(_ binding: ClientBinding) { self.binding = binding }
-
-    public convenience init(importingFrom runtime: DomainRuntime) throws {
-        self.init(try runtime.importInterface(FileInterface.name))
+    public init(_ binding: ClientBinding) {
+        self.binding = binding
+        connection = nil
     }
+
+    public init(_ connection: ServiceConnection) {
+        binding = nil
+        self.connection = connection
+    }
+
+    /// A client that lasts across restarts of the file service.
+    public convenience init(importingFrom runtime: DomainRuntime) throws {
+        let connection = ServiceConnection(runtime: runtime, interface: FileInterface.name)
+        _ = try connection.binding()  // fail now, not at the first call, when there is none
+        self.init(connection)
+    }
+
+    /// Calls that may run twice with the same effect: the protocol names every file and
+    /// offset, so after the service died mid-call a connection's client repeats them once
+    /// on the restarted service. append, remove and rename are not repeated.
+    static let repeatable: Set<UInt32> = [
+        FileInterface.stat.id, FileInterface.sync.id, FileInterface.mkdir.id, FileInterface.list.id,
+        FileInterface.listFrom.id, FileInterface.read.id, FileInterface.readAt.id, FileInterface.write.id,
+        FileInterface.writeAt.id, FileInterface.truncate.id, FileInterface.put.id,
+    ]
 
     /// A call whose failure text is parsed back into the service's typed error.
     public func call<A, R>(_ procedure: Procedure<A, R>, _ arguments: A) throws -> R {
         do {
-            return try binding.call(procedure, arguments)
+            guard let connection else { return try binding!.call(procedure, arguments) }
+            do {
+                return try connection.call(procedure, arguments)
+            } catch .serverDied where Self.repeatable.contains(procedure.id) {
+                return try connection.call(procedure, arguments)
+            }
         } catch {
             guard case .procedureFailed(let text) = error, let typed = FileError(failureText: text) else { throw error }
             throw typed

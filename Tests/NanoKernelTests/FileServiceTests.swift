@@ -81,6 +81,20 @@ final class FileServiceTests: KernelTestCase {
 
     func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    /// Random bytes from the host, fast enough for tens of MiB in a debug build.
+    func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+            guard n > 0 else { XCTFail("reading /dev/urandom"); break }
+            done += n
+        }
+        return bytes
+    }
+
     /// A file made on the host, behind the service's back (no fsync: FileManager's atomic
     /// writes are slow on a busy disk).
     func plant(_ path: String, _ contents: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
@@ -266,8 +280,10 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(fileError(try files.remove("")), .invalidPath)
         XCTAssertEqual(fileError(try files.write("dir/file.txt", at: UInt64(Int64.max), bytes("x"))), .tooLarge)
         XCTAssertEqual(fileError(try files.rename("dir", to: "dir/inner")), .invalidPath)
-        XCTAssertEqual(fileError(try files.call(FileInterface.listFrom, ListArguments(path: "dir", cursor: .max))), .invalidPath)
-        _ = try files.call(FileInterface.listFrom, ListArguments(path: "dir", cursor: 0x1234_5678_9abc))  // a made-up position
+        // Made-up positions: a page from somewhere, or none; never a dead service.
+        for cursor: UInt64 in [.max, 1 << 63, 0x1234_5678_9abc, 3] {
+            do { _ = try files.call(FileInterface.listFrom, ListArguments(path: "dir", cursor: cursor)) } catch is FileError {}
+        }
 
         // More than an A-stack from the typed client: refused in the stub, before the trap.
         XCTAssertThrowsError(try files.write("big", [UInt8](repeating: 0, count: FileInterface.chunkCapacity + 1))) {
@@ -277,7 +293,7 @@ final class FileServiceTests: KernelTestCase {
         }
         // From a raw client that claims a longer payload than the A-stack holds: the
         // server stub refuses the arguments.
-        XCTAssertThrowsError(try files.binding.call(
+        XCTAssertThrowsError(try files.binding!.call(
             procedureID: FileInterface.writeAt.id, name: "writeAt",
             write: { (w: inout AStackWriter) throws(CallError) in
                 try w.put(text: "dir/file.txt", capacity: FileInterface.pathCapacity, field: "path")
@@ -315,7 +331,7 @@ final class FileServiceTests: KernelTestCase {
             let procedure = procedures.randomElement(using: &generator)!
             let garbage = i % 3 == 0
             do {
-                _ = try files.binding.call(procedureID: procedure.id, name: procedure.name, write: { (w: inout AStackWriter) throws(CallError) in
+                _ = try files.binding!.call(procedureID: procedure.id, name: procedure.name, write: { (w: inout AStackWriter) throws(CallError) in
                     if garbage {
                         for _ in 0..<Int.random(in: 0...64, using: &generator) { try w.put(UInt32.random(in: 0...UInt32.max, using: &generator)) }
                         return
@@ -519,6 +535,9 @@ final class FileServiceTests: KernelTestCase {
         try files.remove("a")
         try files.put("other.bin", block)
         XCTAssertEqual(try files.read("other.bin").data, block)
+        // Sizes near the largest a file may have are refused, not added up past Int64.max.
+        XCTAssertEqual(fileError(try files.truncate("data.bin", to: UInt64(Int64.max))), .quotaBytes)
+        XCTAssertEqual(fileError(try files.write("data.bin", at: UInt64(Int64.max) - 1, [1])), .quotaBytes)
         let onDisk = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
         XCTAssertEqual(onDisk, ["b", "c", "d", "data.bin", "e", "other.bin"])
     }
@@ -618,9 +637,8 @@ final class FileServiceTests: KernelTestCase {
 
     func testStreamedCopyManyTimesTheAStack() throws {
         let files = try boot()
-        var generator = SystemRandomNumberGenerator()
         let size = 24 * FileInterface.chunkCapacity + 12345
-        let original = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let original = randomBytes(size)
         XCTAssertEqual(try files.upload(original, to: "backup/blob.bin", durable: true), UInt64(size))
         XCTAssertEqual(try files.readAll("backup/blob.bin"), original)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/backup"), ["blob.bin"])
@@ -647,6 +665,33 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: kernel.directory + "/c.bin")), Data(original.reversed()))
         let bad = try KernelHarness.run([KernelHarness.nkctl, "cp", "--socket", kernel.socketPath, local, back], timeout: 20)
         XCTAssertEqual(bad.status, 2)
+    }
+
+    /// The protocol names every file and offset, so a client made from a connection
+    /// streams on across a restart of the file service: the chunk in flight when the
+    /// service was killed is sent again to its successor, and the copy is exact.
+    func testAStreamedCopySurvivesARestartOfTheService() throws {
+        try boot()
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let files = try FileClient(importingFrom: runtime)
+        let original = randomBytes(16 << 20)
+        var interrupted = 0
+        for round in 0..<4 where interrupted < 2 {  // within the restart budget (5)
+            let victim = try kernel.domain("file").pid
+            let rebindsBefore = files.connection!.rebinds
+            let killer = Thread { usleep(UInt32.random(in: 1_000...15_000)); kill(victim, SIGKILL) }
+            killer.start()
+            let path = "restart/copy-\(round).bin"
+            try files.upload(original, to: path)
+            XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { killer.isFinished })
+            XCTAssertTrue(KernelHarness.waitUntil(seconds: 20) {
+                (try? self.kernel.domain("file")).map { $0.pid != victim && $0.state == "ready" } ?? false
+            }, "round \(round): the file service did not come back\n\(kernel.log)")
+            if files.connection!.rebinds > rebindsBefore { interrupted += 1 }
+            XCTAssertTrue(try files.readAll(path) == original, "round \(round): the copy differs")
+        }
+        XCTAssertGreaterThan(interrupted, 0, "no kill landed during a copy")
     }
 
     // MARK: durability

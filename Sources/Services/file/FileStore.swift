@@ -64,13 +64,13 @@ final class FileStore: @unchecked Sendable {
     /// A page of entries; the cursor is the directory's own position (telldir), so a
     /// restarted service continues where the client left off.
     func list(_ view: View, _ path: CheckedPath, cursor: UInt64) throws(FileError) -> ListPage {
-        // A directory position is an off_t; anything else came from no page of ours.
-        guard cursor <= UInt64(Int64.max) else { throw FileError(.invalidPath, "cursor \(cursor) is no position of a directory") }
         let fd = try Beneath.open(view.directory.fd, path.relative, O_RDONLY | O_DIRECTORY, shown: path.description)
         guard let dir = fdopendir(fd.fd) else { throw Beneath.failure(errno, path.description) }
         fd.release()  // closedir closes it now
         defer { closedir(dir) }
-        if cursor > 0 { seekdir(dir, Int(cursor)) }
+        // The cursor is the directory's own position (an off_t), carried bit for bit; one
+        // a client made up only makes readdir start somewhere else, or stop.
+        if cursor > 0 { seekdir(dir, Int(bitPattern: UInt(cursor))) }
         var text = "", count: UInt32 = 0, unlisted: UInt32 = 0
         var next: UInt64 = 0
         while true {
@@ -82,7 +82,7 @@ final class FileStore: @unchecked Sendable {
             let st = Beneath.statEntry(dirfd(dir), name)
             let kind = st.map { Beneath.isRegular($0) ? "f" : Beneath.isDirectory($0) ? "d" : "o" } ?? "o"
             let line = "\(kind)\t\(st.map { Beneath.isRegular($0) ? UInt64($0.st_size) : 0 } ?? 0)\t\(name)\n"
-            if text.utf8.count + line.utf8.count > FileInterface.listCapacity { next = UInt64(position); break }
+            if text.utf8.count + line.utf8.count > FileInterface.listCapacity { next = UInt64(UInt(bitPattern: position)); break }
             text += line
             count += 1
         }

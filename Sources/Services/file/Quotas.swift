@@ -22,10 +22,11 @@ final class Quotas {
         let grant = view.grant
         guard grant.maxBytes > 0 || grant.maxFiles > 0, bytes > 0 || files > 0 else { return }
         let now = try counted(view)
-        if grant.maxBytes > 0 && bytes > 0 && now.bytes + bytes > Int64(clamping: grant.maxBytes) {
-            throw FileError(.quotaBytes, "this would use \(now.bytes + bytes) bytes; your view's quota is \(grant.maxBytes) (\(now.bytes) in use)")
+        // Compared as "more than what is left": a client's size may be near Int64.max.
+        if grant.maxBytes > 0 && bytes > 0 && bytes > Self.left(grant.maxBytes, now.bytes) {
+            throw FileError(.quotaBytes, "this would add \(bytes) bytes; your view's quota is \(grant.maxBytes) (\(now.bytes) in use)")
         }
-        if grant.maxFiles > 0 && files > 0 && now.files + files > Int64(clamping: grant.maxFiles) {
+        if grant.maxFiles > 0 && files > 0 && files > Self.left(grant.maxFiles, now.files) {
             throw FileError(.quotaFiles, "this would make \(now.files + files) files and directories; your view's quota is \(grant.maxFiles)")
         }
     }
@@ -33,9 +34,21 @@ final class Quotas {
     /// Record a change at `path` (relative to the root) in every counted view above it.
     func charge(_ path: String, bytes: Int64, files: Int64) {
         for key in usage.keys where key.isEmpty || path == key || path.hasPrefix(key + "/") {
-            usage[key]!.bytes += bytes
-            usage[key]!.files += files
+            // Saturating: an unlimited client may make sparse files near Int64.max in a
+            // limited view's directory.
+            usage[key]!.bytes = Self.add(usage[key]!.bytes, bytes)
+            usage[key]!.files = Self.add(usage[key]!.files, files)
         }
+    }
+
+    /// What a limit leaves after `used`; never overflows (limits are far below Int64.max).
+    static func left(_ limit: UInt64, _ used: Int64) -> Int64 {
+        used < 0 ? .max : Int64(clamping: limit) - used
+    }
+
+    static func add(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 
     /// Forget every count (after a directory moved): each is taken again when next needed.
@@ -59,7 +72,7 @@ final class Quotas {
             if name == "." || name == ".." { continue }
             guard let st = Beneath.statEntry(dirfd(dir), name) else { continue }
             total.files += 1
-            if Beneath.isRegular(st) { total.bytes += Int64(st.st_size) }
+            if Beneath.isRegular(st) { total.bytes = add(total.bytes, Int64(st.st_size)) }
             if Beneath.isDirectory(st) {
                 let sub = openat(dirfd(dir), name, NK_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if sub >= 0 { walk(sub, into: &total); close(sub) }
