@@ -14,7 +14,7 @@ public enum Refusal: UInt32, Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .forgedBindingObject: "binding object is forged (no such binding)"
+        case .forgedBindingObject: "binding object is forged (no binding the kernel issued has this index, generation and secret)"
         case .staleBindingObject: "binding object is stale (binding was revoked)"
         case .foreignBindingObject: "binding object belongs to another domain"
         case .unknownProcedure: "procedure id is not in the interface's procedure descriptor list"

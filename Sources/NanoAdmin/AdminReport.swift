@@ -49,6 +49,7 @@ public struct BindingReport: Codable, Sendable, Equatable {
     public let server: String
     public let interface: String
     public let transport: String
+    /// A-stacks of an LRPC binding; 0 for a message binding (its calls travel in messages).
     public let astacks: Int
     public let astackBytes: Int
     public let astacksInUse: Int
@@ -78,27 +79,3 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.domains = domains
     }
 }
-
-public struct TraceEntry: Codable, Sendable, Equatable {
-    public let nanoseconds: UInt64
-    public let domain: String
-    public let binding: UInt32
-    public let interface: String
-    public let procedure: String
-    public let slot: UInt32
-    public let cell: Int
-    /// "upcall seq N" or "refused: <reason>".
-    public let verdict: String
-
-    public init(nanoseconds: UInt64, domain: String, binding: UInt32, interface: String, procedure: String, slot: UInt32, cell: Int, verdict: String) {
-        self.nanoseconds = nanoseconds
-        self.domain = domain
-        self.binding = binding
-        self.interface = interface
-        self.procedure = procedure
-        self.slot = slot
-        self.cell = cell
-        self.verdict = verdict
-    }
-}
-

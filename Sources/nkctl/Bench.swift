@@ -204,9 +204,10 @@ struct CallResult: Encodable {
     let procedure: String
     let transport: Transport
     let latency: LatencySummary
-    /// Copies of the argument bytes per call, by construction (`Transport.argumentCopies`):
-    /// LRPC writes them once into the A-stack, which the server maps too; a message is
-    /// copied into the message, into the kernel, on to the server and out into values.
+    /// Copies of the argument bytes per call, by construction (`Transport.argumentCopies`,
+    /// counted the seed's way): LRPC 2 (client stub onto the A-stack, server stub off it);
+    /// messages 5 (into the message, into the kernel, behind the relay's header, on to the
+    /// server, out into values).
     let argCopies: Int
     /// The floor this transport is compared with: futex3 for LRPC, relay for messages.
     let floorPattern: String

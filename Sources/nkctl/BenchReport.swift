@@ -37,16 +37,19 @@ struct BenchReport: Encodable {
 
     func printTables() {
         print("\(iterations) timed calls per procedure after \(warmup) warm-up; placement \(placement), spin \(spin)")
-        var rows = [["PROCEDURE", "TRANSPORT", "MEDIAN µs", "P99 µs", "CALLS/S", "ARG COPIES", "× FLOOR", "FLOOR"]]
+        var rows = [["PROCEDURE", "TRANSPORT", "MEDIAN µs", "P99 µs", "MEAN µs", "CALLS/S (1/MEAN)", "ARG COPIES", "× FLOOR", "FLOOR"]]
         for call in calls {
             rows.append([call.procedure, call.transport.rawValue] + Self.cells(call.latency) +
                         [String(call.argCopies), call.ratioToFloor.map { String(format: "%.2f", $0) } ?? "-", call.floorPattern])
         }
         printTable(rows)
+        print("× FLOOR is median over the floor's median. CALLS/S is one thread's calls back to back (1/mean),",
+              "so a few slow calls can lower it below a procedure with a higher median.",
+              "ARG COPIES counts copies of the argument bytes the seed's way (Transport.argumentCopies).", separator: "\n")
         printSpeedup()
 
         print("\nfloors (nkfloor, the same run)")
-        rows = [["PATTERN", "CPUS", "MEDIAN µs", "P99 µs", "CALLS/S"]]
+        rows = [["PATTERN", "CPUS", "MEDIAN µs", "P99 µs", "MEAN µs", "CALLS/S (1/MEAN)"]]
         for floor in floors {
             guard let latency = floor.latency else { continue }
             rows.append([floor.pattern, floor.cpus] + Self.cells(latency))
@@ -90,6 +93,6 @@ struct BenchReport: Encodable {
 
     private static func cells(_ latency: LatencySummary) -> [String] {
         [String(format: "%.2f", latency.medianMicroseconds), String(format: "%.2f", latency.p99Microseconds),
-         String(format: "%.0f", latency.callsPerSec)]
+         String(format: "%.2f", latency.meanMicroseconds), String(format: "%.0f", latency.callsPerSec)]
     }
 }

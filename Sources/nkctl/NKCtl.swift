@@ -35,8 +35,8 @@ struct NKCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nkctl",
         abstract: "Boot and drive a NanoKernel: services in sandboxed domains, called over LRPC.",
-        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Copy.self, Trace.self, Bench.self, FileBench.self,
-                      Kill.self, Stop.self, Start.self, Restart.self, Shutdown.self])
+        subcommands: [Boot.self, Status.self, Bindings.self, Call.self, Copy.self, Trace.self, Layout.self, Bench.self,
+                      FileBench.self, Kill.self, Stop.self, Start.self, Restart.self, LabCheck.self, Shutdown.self])
 }
 
 struct KernelOptions: ParsableArguments {
@@ -102,7 +102,16 @@ struct Bindings: ParsableCommand {
         var rows = [["BINDING", "CLIENT", "INTERFACE", "SERVER", "TRANSPORT", "A-STACKS", "IN USE", "CALLS"]]
         for b in bindings {
             rows.append([String(b.binding), b.client, b.interface, b.server, b.transport,
-                         "\(b.astacks)x\(b.astackBytes)B", String(b.astacksInUse), String(b.calls)])
+                         b.astacks == 0 ? "none" : "\(b.astacks)x\(b.astackBytes)B", String(b.astacksInUse), String(b.calls)])
+        }
+        guard !bindings.isEmpty else {
+            print("""
+                no live bindings. A binding lives as long as its client holds it: services release their
+                binding to the name service once registered, and each `nkctl call` releases its own when
+                it exits. Watch bindings being made and released with `nkctl trace --follow`, or keep
+                one alive with the teaching image (`nkctl call demo.hold` holds a binding and a slot).
+                """)
+            return
         }
         printTable(rows)
     }
@@ -191,15 +200,19 @@ struct Shutdown: ParsableCommand {
 }
 
 func printTable(_ rows: [[String]]) {
-    guard let header = rows.first else { return }
-    // Cells come from the kernel and its domains: one line each, nothing a terminal obeys.
+    tableLines(rows).forEach { print($0) }
+}
+
+/// Rows as aligned lines; the last column is not padded. Cells come from the kernel and
+/// its domains: one line each, nothing a terminal obeys.
+func tableLines(_ rows: [[String]]) -> [String] {
+    guard let header = rows.first else { return [] }
     let rows = rows.map { $0.map(TerminalText.line) }
     let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-    for row in rows {
-        let cells = row.enumerated().map { i, cell in
+    return rows.map { row in
+        row.enumerated().map { i, cell in
             i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-        }
-        print(cells.joined(separator: "  "))
+        }.joined(separator: "  ")
     }
 }
 

@@ -4,7 +4,6 @@
 import Foundation
 import Interfaces
 import LRPC
-import NanoAdmin
 import NanoKernel
 import XCTest
 
@@ -79,22 +78,6 @@ final class CallValidationTests: KernelTestCase {
         XCTAssertEqual(holding.wait(timeout: .now() + 10), .success)
         XCTAssertNoThrow(try bench.trap(procedureID: 0, slot: 0, bindingObject: bench.bindingObject),
                          "the slot is free again once the server returned")
-    }
-
-    func testTheCallTraceShowsEveryValidationAndRefusal() throws {
-        let runtime = try kernel.connect()
-        defer { runtime.close() }
-        let bench = try runtime.importInterface(BenchInterface.name)
-        bench.callTimeoutSeconds = 10
-        _ = try runtime.admin("trace", argument: "on")
-        XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(2, 2)), 4)
-        var forged = bench.bindingObject
-        forged.secret ^= 1
-        XCTAssertThrowsError(try bench.trap(procedureID: 0, slot: 0, bindingObject: forged))
-        let entries = try JSONDecoder().decode([TraceEntry].self, from: Data(try runtime.admin("trace", argument: "off").utf8))
-        XCTAssertEqual(entries.map(\.verdict), ["validated; upcall, sequence 1", "refused: \(Refusal.forgedBindingObject)"])
-        XCTAssertEqual(entries.first?.procedure, "add")
-        XCTAssertEqual(entries.first?.domain, runtime.domainName)
     }
 
     private func attackerName(_ runtime: DomainRuntime) throws -> String {

@@ -18,9 +18,11 @@ extension Kernel {
         case "log":
             reply(request, newestThatFit(log.recentLines), to: domain)
         case "trace":
-            // "on" starts a fresh trace, "off" stops it; either way the entries so far come back.
-            if argument == "on" || argument == "off" { trace.turn(on: argument == "on") }
-            reply(request, newestThatFit(trace.entries), to: domain)
+            guard let answer = answerTrace(argument, from: domain) else {
+                domain.send(.failed(request: request, message: "trace takes on, off or from=N; got '\(DomainText.safe(argument))'"), log: log)
+                return
+            }
+            reply(request, encode(answer), to: domain)
         case "tune" where argument.isEmpty:
             reply(request, encode(["placement": Tuning.shared.placement.rawValue,
                                                               "spin": String(Tuning.shared.spin.spinIterations)]), to: domain)
@@ -95,8 +97,9 @@ extension Kernel {
     func bindingReports() -> [BindingReport] {
         bindings.live.values.sorted { $0.bindingObject.index < $1.bindingObject.index }.map { b in
             BindingReport(binding: b.bindingObject.index, client: b.client.name, server: b.server.name,
-                          interface: b.interface.name, transport: b.transport.rawValue, astacks: b.geometry.slotCount,
-                          astackBytes: b.geometry.payloadCapacity, astacksInUse: b.slotsInUse, calls: b.calls)
+                          interface: b.interface.name, transport: b.transport.rawValue,
+                          astacks: b.transport == .lrpc ? b.geometry.slotCount : 0,
+                          astackBytes: b.transport == .lrpc ? b.geometry.payloadCapacity : 0, astacksInUse: b.slotsInUse, calls: b.calls)
         }
     }
 
