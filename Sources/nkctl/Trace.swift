@@ -8,7 +8,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import LRPC
-import NanoKernel
+import NanoAdmin
 
 nonisolated(unsafe) private var interrupted: sig_atomic_t = 0
 

@@ -105,16 +105,24 @@ public final class ClientBinding: @unchecked Sendable {
         guard let astacks else {
             return try callByMessage(procedureID: procedureID, name: name, deadline: deadline, write: write, read: read)
         }
+        var stamps = CallStamps.begin(runtime.trapPage)
         let slotIndex = try acquireSlot(deadline)
         var serverHoldsSlot = false
         defer { serverHoldsSlot ? abandonSlot(slotIndex) : releaseSlot(slotIndex) }
         let slot = astacks.slot(slotIndex)
         try copyArguments(into: slot, procedureID: procedureID, name: name, write: write)
+        if stamps != nil { stamps!.argumentsCopied = monotonicNanoseconds() }
         do {
-            try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject, deadline: deadline)
-        } catch .timedOut(let text) {
-            serverHoldsSlot = true
-            throw .timedOut(text)
+            try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject, deadline: deadline, stamps: &stamps)
+        } catch {
+            stamps?.report(binding: bindingObject.index, into: runtime.trapPage)
+            if case .timedOut = error { serverHoldsSlot = true }
+            throw error
+        }
+        guard stamps != nil else { return try copyResults(from: slot, name: name, read: read) }
+        defer {
+            stamps!.resultsCopied = monotonicNanoseconds()
+            stamps!.report(binding: bindingObject.index, into: runtime.trapPage)
         }
         return try copyResults(from: slot, name: name, read: read)
     }
@@ -123,9 +131,12 @@ public final class ClientBinding: @unchecked Sendable {
                                   write: (inout AStackWriter) throws(CallError) -> Void,
                                   read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
         let limit = interface.procedure(id: procedureID)?.astackSize ?? interface.astackGeometry.payloadCapacity
+        var stamps = CallStamps.begin(runtime.trapPage)
+        if stamps != nil { stamps!.key = runtime.nextMessageKey() }
+        defer { stamps?.report(binding: bindingObject.index, into: runtime.trapPage) }
         do {
             return try messages!.call(bindingObject, procedureID: procedureID, limit: limit,
-                                      deadline: deadline, write: write, read: read)
+                                      deadline: deadline, stamps: &stamps, write: write, read: read)
         } catch {
             throw named(error, procedure: name)
         }
@@ -184,9 +195,24 @@ public final class ClientBinding: @unchecked Sendable {
     /// On a message binding the same call sends a message with no arguments.
     public func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject,
                      deadline: CallDeadline? = nil) throws(CallError) {
+        var stamps = CallStamps.begin(runtime.trapPage)
+        if stamps != nil {
+            stamps!.argumentsCopied = stamps!.started
+            if messages != nil { stamps!.key = runtime.nextMessageKey() }
+        }
+        defer {
+            if stamps != nil { stamps!.resultsCopied = stamps!.woke }
+            stamps?.report(binding: bo.index, into: runtime.trapPage)
+        }
+        try trap(procedureID: procedureID, slot: slot, bindingObject: bo, deadline: deadline, stamps: &stamps)
+    }
+
+    /// The trap, with the client's own times taken while a trace is on.
+    func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject, deadline: CallDeadline?,
+              stamps: inout CallStamps?) throws(CallError) {
         let deadline = deadline ?? CallDeadline(seconds: callTimeoutSeconds)
         if let messages {
-            return try messages.call(bo, procedureID: procedureID, limit: 0, deadline: deadline,
+            return try messages.call(bo, procedureID: procedureID, limit: 0, deadline: deadline, stamps: &stamps,
                                      write: { (_: inout AStackWriter) throws(CallError) in },
                                      read: { (_: inout AStackReader) throws(CallError) in })
         }
@@ -201,11 +227,16 @@ public final class ClientBinding: @unchecked Sendable {
         cell.bindingSecret.storeRelaxed(bo.secret)
         cell.slot.storeRelaxed(UInt32(truncatingIfNeeded: slot))
         if Tuning.shared.followsClient { cell.cpu.storeRelaxed(UInt32(bitPattern: nk_current_cpu())) }
+        if stamps != nil {
+            stamps!.key = TrapCell.traceKey(cell: cellIndex, sequence: sequence)
+            stamps!.posted = monotonicNanoseconds()
+        }
         cell.state.storeRelease(TrapCell.word(sequence: sequence, .posted))
         _ = page.pending.fetchOr(1 << UInt32(cellIndex))
         page.pending.wakeIfWaiting(flag: page.kernelWaiting)
         defer { cell.state.storeRelease(TrapCell.word(sequence: sequence, .free)) }
         let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
+        defer { if stamps != nil { stamps!.woke = monotonicNanoseconds() } }
         do {
             try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell, deadline: deadline)
         } catch .timedOut(let text) {

@@ -12,6 +12,8 @@ public final class DomainRuntime: @unchecked Sendable {
     let trapPage: TrapPage
     /// Process-local: bit i set = trap cell i is free.
     private let freeCells: SharedWord
+    /// Process-local: numbers this domain's traced message calls (their trace key).
+    private let messageCalls: SharedWord
 
     private let monitor = Monitor()
     private var replies: [UInt32: (ControlMessage, [FileDescriptor])] = [:]
@@ -84,6 +86,7 @@ public final class DomainRuntime: @unchecked Sendable {
         domainName = assignedName
         trapPage = TrapPage(region: try SharedRegion(mapping: fds[0], size: TrapPage.size))
         freeCells = .allocate(initial: UInt32.max)
+        messageCalls = .allocate()
         try OSThread.spawn(name: "nk-control") { [self] in controlLoop() }
     }
 
@@ -125,6 +128,9 @@ public final class DomainRuntime: @unchecked Sendable {
     }
 
     /// Tell the kernel a binding is no longer needed (ClientBinding does this when it goes).
+    /// The trace key of a traced message call: high bit set, so it never equals a trap's.
+    func nextMessageKey() -> UInt32 { 0x8000_0000 | ((messageCalls.fetchAdd(1) &+ 1) & 0x7fff_ffff) }
+
     /// The whole binding object: the kernel ignores a release that does not match it.
     func release(_ binding: BindingObject) { try? channel.send(.release(binding: binding)) }
 

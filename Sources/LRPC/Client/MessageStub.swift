@@ -17,23 +17,32 @@ final class MessageStub: @unchecked Sendable {
 
     init(socket: FileDescriptor, payloadCapacity: Int) {
         self.socket = socket
-        buffer = [UInt8](repeating: 0, count: CallMessage.requestHeader + payloadCapacity)
+        buffer = [UInt8](repeating: 0, count: max(CallMessage.requestHeader, CallMessage.replyHeader) + payloadCapacity)
     }
 
     deinit { try? socket.close() }
 
-    func call<R>(_ bo: BindingObject, procedureID: UInt32, limit: Int, deadline: CallDeadline,
+    func call<R>(_ bo: BindingObject, procedureID: UInt32, limit: Int, deadline: CallDeadline, stamps: inout CallStamps?,
                  write: (inout AStackWriter) throws(CallError) -> Void,
                  read: (inout AStackReader) throws(CallError) -> R) throws(CallError) -> R {
+        var local = stamps
         let result: Result<R, CallError> = lock.locked {
             buffer.withUnsafeMutableBytes { raw in
                 Result { () throws(CallError) -> R in
                     let length = try marshal(raw, bo, procedureID, limit: limit, write: write)
+                    raw.storeBytes(of: (local?.key ?? 0).littleEndian, toByteOffset: CallMessage.requestTraceKey, as: UInt32.self)
+                    if local != nil {
+                        local!.argumentsCopied = monotonicNanoseconds()
+                        local!.posted = local!.argumentsCopied
+                    }
+                    defer { if local != nil { local!.woke = monotonicNanoseconds() } }
                     try exchange(raw, length: length, deadline: deadline)
                     return try unmarshal(raw, read: read)
                 }
             }
         }
+        if local != nil { local!.resultsCopied = monotonicNanoseconds() }
+        stamps = local
         return try result.get()
     }
 

@@ -33,14 +33,25 @@ extension Service {
     /// Unmarshal, run, marshal the reply; returns the reply's length.
     private func answer(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer,
                         binding: UInt32, clientName: String) -> Int {
+        // While the kernel traces the call, stamp the server's steps into the reply header.
+        let traced = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: CallMessage.upcallTraced, as: UInt32.self)) != 0
+        let woke = traced ? monotonicNanoseconds() : 0
         let upcall = CallMessage.Upcall(reading: raw)
         let procedure = upcall.procedure, caller = upcall.callerDomain
         let length = min(Int(upcall.argumentLength), received - CallMessage.upcallHeader)
         let arguments = UnsafeRawBufferPointer(rebasing: raw[CallMessage.upcallHeader..<(CallMessage.upcallHeader + length)])
         let results = UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.replyHeader...])
         let context = CallContext(callerDomain: caller, procedureID: procedure, binding: binding, callerName: clientName)
+        let started = traced ? monotonicNanoseconds() : 0
         let (status, resultLength) = handlers[procedure].map { $0(arguments, results, context) } ?? (.notImplemented, 0)
         CallMessage.Reply(status: status.rawValue, resultLength: UInt32(resultLength)).write(to: out)
+        if traced {
+            let ended = monotonicNanoseconds()
+            out.storeBytes(of: woke.littleEndian, toByteOffset: CallMessage.replyServerWoke, as: UInt64.self)
+            out.storeBytes(of: started.littleEndian, toByteOffset: CallMessage.replyProcedureStarted, as: UInt64.self)
+            out.storeBytes(of: ended.littleEndian, toByteOffset: CallMessage.replyProcedureEnded, as: UInt64.self)
+            out.storeBytes(of: ended.littleEndian, toByteOffset: CallMessage.replyServerReturned, as: UInt64.self)
+        }
         return CallMessage.replyHeader + resultLength
     }
 }

@@ -136,13 +136,22 @@ public final class Service: @unchecked Sendable {
             Tuning.shared.refresh(&tuning)
             guard let sequence = awaitUpcall(record, revoked: binding.records.revoked, after: last, tuning.wait) else { return }
             last = sequence
+            // While the kernel traces this call, stamp the server's steps (its word, not the kernel's).
+            let traced = record.traced.loadRelaxed() != 0
+            if traced { record.time(.serverWoke).storeRelaxed(monotonicNanoseconds()) }
             tuning.follow(record.cpu.loadRelaxed())
             let context = CallContext(callerDomain: record.callerDomain.loadRelaxed(),
                                       procedureID: record.procedure.loadRelaxed(), binding: binding.id,
                                       callerName: binding.clientName)
+            if traced { record.time(.procedureStarted).storeRelaxed(monotonicNanoseconds()) }
             let (status, length) = dispatch(context, slot)
             slot.status.storeRelaxed(status.rawValue)
             slot.resultLength.storeRelaxed(UInt32(length))
+            if traced {
+                let ended = monotonicNanoseconds()
+                record.time(.procedureEnded).storeRelaxed(ended)
+                record.time(.serverReturned).storeRelaxed(ended)
+            }
             // Completion for the kernel's linkage first, then the client's return.
             record.done.storeRelease(sequence)
             slot.reply.store(ReplyState.done.rawValue)

@@ -7,6 +7,16 @@ public enum CallMessage {
     public static let requestHeader = Request.size
     public static let upcallHeader = Upcall.size
     public static let replyHeader = Reply.size
+    /// While a trace is on (`nkctl trace`): the client stub's trace key in the request (0
+    /// when it is not tracing); the kernel's flag in the upcall that the call is traced;
+    /// and the server's own times in the reply (CLOCK_MONOTONIC ns, the server's word),
+    /// written only when the upcall asked for them.
+    public static let requestTraceKey = 28
+    public static let upcallTraced = 16
+    public static let replyServerWoke = 8
+    public static let replyProcedureStarted = 16
+    public static let replyProcedureEnded = 24
+    public static let replyServerReturned = 32
     /// Reply status for a call the kernel refused: this plus the `Refusal` code.
     public static let refusedStatus: UInt32 = 0x100
     /// Reply status when the server went away mid-call.
@@ -58,13 +68,13 @@ public enum CallMessage {
     }
 
     /// Kernel → server: procedure, caller domain (named by the kernel), argument length,
-    /// the client's CPU. Arguments follow.
+    /// the client's CPU, then the traced flag (`upcallTraced`). Arguments follow.
     public struct Upcall: Equatable, Sendable {
         public var procedure: UInt32
         public var callerDomain: UInt32
         public var argumentLength: UInt32
         public var cpu: UInt32
-        public static let size = 16
+        public static let size = 24
 
         @inlinable
         public init(procedure: UInt32, callerDomain: UInt32, argumentLength: UInt32, cpu: UInt32) {
@@ -93,11 +103,12 @@ public enum CallMessage {
     }
 
     /// Server → kernel → client: status (a `ReplyStatus`, or `refusedStatus` + a
-    /// `Refusal`, or `serverDiedStatus`) and result length. Results follow.
+    /// `Refusal`, or `serverDiedStatus`) and result length, then the server's times while
+    /// traced (`replyServerWoke` ...). Results follow.
     public struct Reply: Equatable, Sendable {
         public var status: UInt32
         public var resultLength: UInt32
-        public static let size = 8
+        public static let size = 40
 
         @inlinable
         public init(status: UInt32, resultLength: UInt32) {

@@ -12,11 +12,14 @@ extension BindingManager {
         guard let server = exporters[name], let interface = server.exports.first(where: { $0.name == name }) else { return }
         let geometry = interface.astackGeometry
         let bo = table.issue(owner: client.id)
+        let issued = monotonicNanoseconds()
         do {
             let offer = try transport == .lrpc
                 ? offerAStacks(name, bo, client, server, interface, geometry, request)
                 : offerMessages(name, bo, client, server, interface, geometry, request)
             recordOffer(offer)
+            traceOffer(bo, client: client, server: server, request: request, transport: transport, geometry: geometry,
+                       issuedAt: issued)
         } catch {
             table.revoke(bo)
             client.send(.failed(request: request, message: "cannot bind '\(name)': \(error)"), log: log)

@@ -19,6 +19,7 @@ import SystemPackage
 final class BindingManager {
     let image: BootImage
     let log: KernelLog
+    let trace: CallTrace
     let table = BindingTable()
 
     /// The domain exporting each interface (the newest export wins).
@@ -41,9 +42,10 @@ final class BindingManager {
     /// The most a client may ask the kernel to hold an import while its server is down.
     static let maximumImportWaitMilliseconds: UInt32 = 60_000
 
-    init(image: BootImage, log: KernelLog) {
+    init(image: BootImage, log: KernelLog, trace: CallTrace = CallTrace()) {
         self.image = image
         self.log = log
+        self.trace = trace
     }
 
     /// Binding step 4 made an offer (BindingManager+Offer.swift): it waits for the server's
@@ -103,6 +105,7 @@ final class BindingManager {
         domain.exports.append(interface)
         exporters[interface.name] = domain
         domain.send(.exported(interface: interface.name), log: log)
+        traceExport(interface, by: domain)
         domain.note("kernel: \(domain.name) exported \(interface.name) (\(interface.procedures.count) procedures)", log: log)
         let waiting = waitingImports.filter { $0.interface == interface.name }
         waitingImports.removeAll { $0.interface == interface.name }
@@ -125,7 +128,9 @@ final class BindingManager {
             client.send(.failed(request: request, message: "no interface named '\(DomainText.safe(name))'; interfaces: \(provided.sorted().joined(separator: ", "))"), log: log)
             return
         }
-        guard client.mayImport(name, image: image) else {
+        let mayImport = client.mayImport(name, image: image)
+        traceImport(name, by: client, request: request, transport: transport, allowed: mayImport)
+        guard mayImport else {
             let allowed = client.allowedImports(image: image)
             client.warn("kernel: refused import of '\(DomainText.safe(name))' by '\(client.name)': not allowed by the image", log: log)
             client.send(.failed(request: request, message: "domain '\(client.name)' may not import '\(DomainText.safe(name))': the image allows \(allowed.isEmpty ? "no imports" : allowed.joined(separator: ", "))"), log: log)
@@ -207,7 +212,7 @@ final class BindingManager {
         defer { try? offer.clientFD.close() }
         if let (toClient, toServer) = offer.relayEnds {
             let relay = MessageRelay(binding: binding, clientEnd: toClient, serverEnd: toServer,
-                                     validator: CallValidator(domain: binding.client, bindings: table), log: log)
+                                     validator: CallValidator(domain: binding.client, bindings: table), log: log, trace: trace)
             binding.relay = relay
             do { try relay.start() } catch {
                 withdraw(offer, tellingServer: true)
@@ -215,6 +220,9 @@ final class BindingManager {
                 return nil
             }
         }
+        traceBindingStep(binding.bindingObject, "binding 4", binding.transport == .lrpc
+                         ? "\(server.name)'s clerk accepted: mapped the A-stacks, started \(binding.geometry.slotCount) slot threads (the E-stacks)"
+                         : "\(server.name)'s clerk accepted: started its receiver thread")
         binding.client.imports.withLock { $0[index] = binding }
         live[index] = binding
         let deadline = UInt32(image.callDeadlineMilliseconds(for: binding.interface.name))
@@ -222,6 +230,9 @@ final class BindingManager {
                                       interface: binding.interface, transport: binding.transport,
                                       callDeadlineMilliseconds: deadline),
                             descriptors: [offer.clientFD], log: log)
+        traceBindingStep(binding.bindingObject, "binding 6", "binding object, PDL and "
+                         + (binding.transport == .lrpc ? "A-stack descriptor" : "socket") + " sent to \(binding.client.name)",
+                         outcome: "bound")
         binding.client.note("kernel: bound \(binding.client.name) → \(binding.interface.name) (binding \(index), "
                  + (binding.transport == .lrpc ? "\(binding.geometry.slotCount) A-stacks of \(binding.geometry.payloadCapacity) bytes)" : "messages through the kernel)"), log: log)
         return nil
@@ -234,6 +245,8 @@ final class BindingManager {
             return answerToNoOffer(index, from: server, "refused a binding it was not offered (binding \(index))")
         }
         withdraw(offer, tellingServer: false, remember: false)
+        traceBindingStep(offer.binding.bindingObject, "binding 4", "\(server.name)'s clerk refused: \(DomainText.safe(reason))",
+                         outcome: "refused by the server")
         offer.binding.client.send(.failed(request: offer.request, message: "server '\(server.name)' refused the binding: \(DomainText.safe(reason))"), log: log)
         return nil
     }
@@ -303,6 +316,8 @@ final class BindingManager {
         if notifyClient && binding.client.isAlive && binding.client !== binding.server {
             binding.client.send(.revoked(binding: binding.bindingObject, reason: reason), log: log)
         }
+        traceBindingStep(binding.bindingObject, "", "revoked: \(reason); the binding object is stale from now on",
+                         outcome: reason == "released by its client" ? "released" : "revoked")
         binding.client.note("kernel: revoked binding \(index) (\(binding.client.name) → \(binding.interface.name)): \(reason)", log: log)
     }
 

@@ -52,10 +52,19 @@ final class CallTrapHandler: @unchecked Sendable {
             }
             var bits = posted
             var traps = 0
+            let traced = trace.isOn
+            let woke = traced ? monotonicNanoseconds() : 0
             while bits != 0 {
                 let cell = bits.trailingZeroBitCount
                 bits &= bits - 1
-                if handleTrap(cell: cell, &tuning) { traps += 1 }
+                if traced {
+                    var timeline = TrapTimeline(woke: woke, trace: trace)
+                    if handleTrap(cell: cell, &tuning, &timeline) { traps += 1 }
+                    timeline.record(domain: domain, page: page)
+                } else {
+                    var untraced = Untraced()
+                    if handleTrap(cell: cell, &tuning, &untraced) { traps += 1 }
+                }
             }
             if traps == 0 { noiseRing() }
         }
@@ -101,9 +110,11 @@ final class CallTrapHandler: @unchecked Sendable {
 
     // MARK: one trap
 
-    /// Take the trap in cell `index`; false if the cell held none (noise).
+    /// Take the trap in cell `index`; false if the cell held none (noise). `observer` is
+    /// `Untraced` (every observation compiles to nothing) unless a trace is on, when it is
+    /// a `TrapTimeline` that stamps each step.
     @inline(__always) @discardableResult
-    func handleTrap(cell index: Int, _ tuning: inout Tuning.Local) -> Bool {
+    func handleTrap<O: TrapObserver>(cell index: Int, _ tuning: inout Tuning.Local, _ observer: inout O) -> Bool {
         let cell = page.cell(index)
         let word = cell.state.loadAcquire()
         // A doorbell without a posted trap is noise from a confused or hostile client.
@@ -114,17 +125,23 @@ final class CallTrapHandler: @unchecked Sendable {
                         bindingGeneration: cell.bindingGeneration.loadRelaxed(),
                         bindingSecret: cell.bindingSecret.loadRelaxed(),
                         slot: cell.slot.loadRelaxed(), cpu: cell.cpu.loadRelaxed())
+        observer.copiedOut(trap)
         tuning.follow(trap.cpu)
-        let verdict = validator.validate(trap) { binding in
+        let verdict = validator.validate(trap, observer: &observer) { binding in
             // Accept before the upcall: once the server runs, the client may reuse the cell.
             cell.state.storeRelease(TrapCell.word(sequence: trap.cellSequence, .accepted))
             let sequence = recordLinkage(trap, binding)
-            upcall(trap, binding, sequence: sequence)
-            if trace.isOn { trace.record(trap, domain: domain, binding: binding, verdict: "validated; upcall, sequence \(sequence)") }
+            let linked: UInt64 = O.traces ? monotonicNanoseconds() : 0
+            upcall(trap, binding, sequence: sequence, traced: O.traces)
+            return (sequence, binding.records!, linked)
         }
-        if case .failure(let refusal) = verdict {
+        switch verdict {
+        case .success(let (sequence, records, linked)):
+            observer.linked(sequence, at: linked)
+            observer.upcalled(records, slot: Int(trap.slot))
+        case .failure(let refusal):
             refuse(trap, cell, refusal)
-            if trace.isOn { trace.record(trap, domain: domain, binding: nil, verdict: "refused: \(refusal)") }
+            observer.refused(refusal)
         }
         return true
     }
@@ -143,8 +160,9 @@ final class CallTrapHandler: @unchecked Sendable {
     /// Kernel steps 6-9: the call record names the procedure and the caller (from the
     /// kernel, never from the client); bumping its sequence wakes the slot's server thread.
     @inline(__always)
-    func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32) {
+    func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32, traced: Bool) {
         let record = binding.records!.record(Int(trap.slot))
+        record.traced.storeRelaxed(traced ? 1 : 0)
         record.procedure.storeRelaxed(trap.procedure)
         record.callerDomain.storeRelaxed(domain.id)
         record.cpu.storeRelaxed(trap.cpu)

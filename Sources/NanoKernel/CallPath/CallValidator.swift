@@ -30,6 +30,15 @@ struct CallValidator {
     @inline(__always)
     func validate<R>(_ trap: Trap, relayedOn relay: KernelBinding? = nil,
                      accept: (KernelBinding) -> R) -> Result<R, Refusal> {
+        var untraced = Untraced()
+        return validate(trap, relayedOn: relay, observer: &untraced, accept: accept)
+    }
+
+    /// The same checks, each reported to `observer` as it passes (a `TrapTimeline` while a
+    /// trace is on; `Untraced`, whose observations compile to nothing, otherwise).
+    @inline(__always)
+    func validate<R, O: TrapObserver>(_ trap: Trap, relayedOn relay: KernelBinding? = nil, observer: inout O,
+                                      accept: (KernelBinding) -> R) -> Result<R, Refusal> {
         domain.imports.withLock { imports in
             let binding: KernelBinding
             switch validateBindingObject(trap, imports) {
@@ -37,8 +46,11 @@ struct CallValidator {
             case .success(let b): binding = b
             }
             if let relay, binding !== relay { return .failure(.foreignBindingObject) }
+            observer.checked(.bindingObject, binding)
             if let r = validateProcedure(trap, binding) { return .failure(r) }
+            observer.checked(.procedure, binding)
             if relay == nil, let r = validateAStackSlot(trap, binding) { return .failure(r) }
+            if relay == nil { observer.checked(.astack, binding) }
             return .success(accept(binding))
         }
     }

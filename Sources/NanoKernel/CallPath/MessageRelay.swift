@@ -12,10 +12,13 @@ final class MessageRelay: @unchecked Sendable {
     let serverEnd: FileDescriptor
     private let validator: CallValidator
     private let log: KernelLog
+    private let trace: CallTrace
     private unowned let binding: KernelBinding
 
-    init(binding: KernelBinding, clientEnd: FileDescriptor, serverEnd: FileDescriptor, validator: CallValidator, log: KernelLog) {
+    init(binding: KernelBinding, clientEnd: FileDescriptor, serverEnd: FileDescriptor, validator: CallValidator, log: KernelLog,
+         trace: CallTrace) {
         self.binding = binding
+        self.trace = trace
         self.clientEnd = clientEnd
         self.serverEnd = serverEnd
         self.validator = validator
@@ -47,26 +50,36 @@ final class MessageRelay: @unchecked Sendable {
             Tuning.shared.refresh(&tuning)
             let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return }
+            var timeline = trace.isOn ? RelayTimeline(request, received: n) : nil
             if n >= CallMessage.requestHeader {
                 tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
             }
             let forwarded = request.withUnsafeBytes { raw in
                 upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
             }
+            defer { timeline?.record(in: trace, binding: binding, client: validator.domain) }
             switch forwarded {
             case .refused(let refusal):
+                timeline?.refused(refusal)
                 guard sendReply(&reply, status: CallMessage.refusedStatus + refusal.rawValue, length: 0) else { return }
             case .forward(let length):
+                upcall.withUnsafeMutableBytes {
+                    $0.storeBytes(of: UInt32(timeline == nil ? 0 : 1).littleEndian, toByteOffset: CallMessage.upcallTraced, as: UInt32.self)
+                }
+                timeline?.validated()
                 guard upcall.withUnsafeBytes({ send(serverEnd.rawValue, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }) == length else {
                     _ = sendReply(&reply, status: CallMessage.serverDiedStatus, length: 0)
                     return
                 }
+                timeline?.forwarded()
                 let r = reply.withUnsafeMutableBytes { recv(serverEnd.rawValue, $0.baseAddress, $0.count, 0) }
                 guard r >= CallMessage.replyHeader else {
                     _ = sendReply(&reply, status: CallMessage.serverDiedStatus, length: 0)
                     return
                 }
+                timeline?.replied(reply)
                 guard reply.withUnsafeBytes({ send(clientEnd.rawValue, $0.baseAddress, r, Int32(MSG_NOSIGNAL)) }) == r else { return }
+                timeline?.relayed()
             }
         }
     }

@@ -78,6 +78,7 @@ extension Kernel {
         }
         domain.welcomed = true
         guard let page = domain.trapPage else { return }
+        page.tracing.storeRelaxed(trace.isOn ? 1 : 0)
         domain.send(.welcome(domainID: domain.id, domainName: domain.name), descriptors: [page.region.fd], log: log)
         do { try domains.startTrapHandler(for: domain) } catch {
             log.warning("kernel: \(error)")
@@ -120,6 +121,7 @@ extension Kernel {
 
     /// An operator's connection closed: its bindings go, and so does its record.
     func operatorLeft(_ domain: KernelDomain) {
+        traceDomainLeaving(domain)
         bindings.revokeAll(of: domain, reason: "operator \(domain.name) disconnected")
         domains.forget(domain)
     }
@@ -130,6 +132,7 @@ extension Kernel {
     func serviceDied(_ domain: KernelDomain) {
         let hadEvent = !domain.lastEvent.isEmpty
         guard domains.reap(domain) else { return }
+        traceDomainLeaving(domain)
         let exit = domains.classifyExit(domain, hadEvent: hadEvent, shuttingDown: shutdownRequested)
         bindings.revokeAll(of: domain, reason: "\(domain.name) died")
         domains.retire(domain)

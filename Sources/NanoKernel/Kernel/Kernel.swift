@@ -38,7 +38,7 @@ public final class Kernel: @unchecked Sendable {
         self.image = image
         self.log = log
         self.onBoot = onBoot
-        bindings = BindingManager(image: image, log: log)
+        bindings = BindingManager(image: image, log: log, trace: trace)
         domains = DomainTable(launcher: try DomainLauncher(image: image, log: log), bindingTable: bindings.table,
                               log: log, trace: trace)
         socket = try ControlSocket(path: socketPath)

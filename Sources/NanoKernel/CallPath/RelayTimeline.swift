@@ -1,0 +1,58 @@
+// RelayTimeline: the kernel relay's own steps of one message call, stamped while a trace
+// is on, with the server's stamps from its reply header (the server's word).
+import LRPC
+import NanoAdmin
+
+struct RelayTimeline {
+    private var steps: [TraceStep]
+    private let key: UInt32
+    private let procedure: UInt32
+    private var refusal: Refusal?
+    private var serverReported = false
+
+    init(_ request: [UInt8], received: Int) {
+        steps = [.kernel("kernel", "relay thread received the message (copy into the kernel)")]
+        key = received >= CallMessage.requestHeader
+            ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: CallMessage.requestTraceKey, as: UInt32.self)) } : 0
+        procedure = received >= 20 ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 16, as: UInt32.self)) } : .max
+    }
+
+    mutating func validated() {
+        steps.append(.kernel("kernel 1", "binding object and procedure checked (no A-stack to check: messages)"))
+        steps.append(.kernel("", "message copied behind the kernel's header (caller named by the kernel)"))
+    }
+
+    mutating func forwarded() {
+        steps.append(.kernel("kernel 9", "message sent on to the server's receiver thread (copy out of the kernel)"))
+    }
+
+    mutating func replied(_ reply: [UInt8]) {
+        steps.append(.kernel("", "reply received from the server (return through the kernel)"))
+        let t = { (offset: Int) in reply.withUnsafeBytes { UInt64(littleEndian: $0.load(fromByteOffset: offset, as: UInt64.self)) } }
+        let woke = t(CallMessage.replyServerWoke), started = t(CallMessage.replyProcedureStarted)
+        let ended = t(CallMessage.replyProcedureEnded)
+        if woke != 0 {
+            steps.append(contentsOf: CallTrace.serverSteps(woke: woke, started: started, ended: ended, transport: .message))
+            serverReported = true
+        }
+    }
+
+    mutating func relayed() {
+        steps.append(.kernel("server 3", "reply sent on to the client"))
+    }
+
+    mutating func refused(_ refusal: Refusal) {
+        self.refusal = refusal
+        steps.append(.kernel("kernel 1", "check FAILED: \(refusal); refusal sent back, the server never sees it"))
+    }
+
+    func record(in trace: CallTrace, binding: KernelBinding, client: KernelDomain) {
+        let entry = TraceEntry(
+            id: 0, kind: "call", client: client.name, server: binding.server.name, interface: binding.interface.name,
+            procedure: binding.interface.procedure(id: procedure)?.name ?? "#\(procedure)", transport: Transport.message.rawValue,
+            binding: binding.bindingObject.index, generation: binding.bindingObject.generation, slot: nil,
+            outcome: refusal.map { "refused: \($0)" } ?? (serverReported ? "relayed" : "relayed (no server report)"),
+            steps: steps, complete: false, missing: key == 0 ? [] : ["client report"])
+        _ = trace.call(domain: client.id, key: key, entry: entry, server: nil)
+    }
+}
