@@ -103,6 +103,10 @@ let package = Package(
             path: "Sources/FaultCampaign",
             // Plain threads sharing locked state, as the tests do.
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        // The teaching image's demonstration of what the kernel refuses (images/teaching.toml).
+        service("nk-demo", folder: "demo"),
+        // Lab 5's worked solution (docs/labs/lab5.md).
+        service("nk-counter", folder: "counter"),
         // Test-only: attacks the sandbox from inside a domain (attack code in CHostile).
         .target(name: "CHostile", path: "Sources/CHostile"),
         // Test-only: a service that uses the file service as itself (FileServiceTests).

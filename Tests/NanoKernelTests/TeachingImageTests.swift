@@ -3,6 +3,7 @@
 import Foundation
 import Interfaces
 import LRPC
+import NanoAdmin
 import NanoKernel
 import XCTest
 
