@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
-import NanoKernel
+import NanoAdmin
 
 struct LabCheck: ParsableCommand {
     static let configuration = CommandConfiguration(

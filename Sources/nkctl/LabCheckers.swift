@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Interfaces
 import LRPC
+import NanoAdmin
 import NanoKernel
 
 extension Lab {
