@@ -79,6 +79,21 @@ final class TraceTests: KernelTestCase {
         XCTAssertTrue(after.entries.isEmpty, "nothing is traced once the trace is off")
     }
 
+    func testATracedMessageBindingCanGoTheMomentItsCallReturns() throws {
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        XCTAssertTrue(try trace(runtime, "on").on)
+        for i in 0..<30 {
+            // The client releases the binding as soon as its reply arrives, while the
+            // kernel's relay may still be recording the call.
+            let bench = try runtime.importInterface(BenchInterface.name, transport: .message)
+            bench.callTimeoutSeconds = 10
+            XCTAssertEqual(try bench.call(BenchInterface.add, AddArguments(Int32(i), 1)), Int32(i) + 1)
+        }
+        XCTAssertEqual(try kernel.domain("bench").state, "ready")
+        XCTAssertFalse(try trace(runtime, "off").on, "the kernel still answers")
+    }
+
     func testTheTraceStopsWhenItsOperatorGoes() throws {
         let owner = try kernel.connect()
         XCTAssertTrue(try trace(owner, "on").on)

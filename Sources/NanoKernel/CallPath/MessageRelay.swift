@@ -50,14 +50,14 @@ final class MessageRelay: @unchecked Sendable {
             Tuning.shared.refresh(&tuning)
             let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return }
-            var timeline = trace.isOn ? RelayTimeline(request, received: n) : nil
+            var timeline = trace.isOn ? RelayTimeline(request, received: n, binding: binding) : nil
             if n >= CallMessage.requestHeader {
                 tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
             }
             let forwarded = request.withUnsafeBytes { raw in
                 upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
             }
-            defer { timeline?.record(in: trace, binding: binding, client: validator.domain) }
+            defer { timeline?.record(in: trace) }
             switch forwarded {
             case .refused(let refusal):
                 timeline?.refused(refusal)

@@ -10,11 +10,24 @@ struct RelayTimeline {
     private var refusal: Refusal?
     private var serverReported = false
 
-    init(_ request: [UInt8], received: Int) {
+    /// What the entry says about the binding, copied when the message arrives: the relay
+    /// may outlive the binding once the reply is on its way.
+    private let client: String, clientID: UInt32, server: String, interface: String, procedureName: String
+    private let index: UInt32, generation: UInt32
+
+    init(_ request: [UInt8], received: Int, binding: KernelBinding) {
+        client = binding.client.name
+        clientID = binding.client.id
+        server = binding.server.name
+        interface = binding.interface.name
+        index = binding.bindingObject.index
+        generation = binding.bindingObject.generation
         steps = [.kernel("kernel", "relay thread received the message (copy into the kernel)")]
         key = received >= CallMessage.requestHeader
             ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: CallMessage.requestTraceKey, as: UInt32.self)) } : 0
-        procedure = received >= 20 ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 16, as: UInt32.self)) } : .max
+        let procedure = received >= 20 ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 16, as: UInt32.self)) } : .max
+        self.procedure = procedure
+        procedureName = binding.interface.procedure(id: procedure)?.name ?? "#\(procedure)"
     }
 
     mutating func validated() {
@@ -46,13 +59,13 @@ struct RelayTimeline {
         steps.append(.kernel("kernel 1", "check FAILED: \(refusal); refusal sent back, the server never sees it"))
     }
 
-    func record(in trace: CallTrace, binding: KernelBinding, client: KernelDomain) {
+    func record(in trace: CallTrace) {
         let entry = TraceEntry(
-            id: 0, kind: "call", client: client.name, server: binding.server.name, interface: binding.interface.name,
-            procedure: binding.interface.procedure(id: procedure)?.name ?? "#\(procedure)", transport: Transport.message.rawValue,
-            binding: binding.bindingObject.index, generation: binding.bindingObject.generation, slot: nil,
+            id: 0, kind: "call", client: client, server: server, interface: interface,
+            procedure: procedureName, transport: Transport.message.rawValue,
+            binding: index, generation: generation, slot: nil,
             outcome: refusal.map { "refused: \($0)" } ?? (serverReported ? "relayed" : "relayed (no server report)"),
             steps: steps, complete: false, missing: key == 0 ? [] : ["client report"])
-        _ = trace.call(domain: client.id, key: key, entry: entry, server: nil)
+        _ = trace.call(domain: clientID, key: key, entry: entry, server: nil)
     }
 }
