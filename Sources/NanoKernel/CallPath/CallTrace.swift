@@ -173,9 +173,10 @@ final class CallTrace: @unchecked Sendable {
                 let key = report.key.loadAcquire()
                 guard key != 0, let id = s.callsByKey.removeValue(forKey: UInt64(domain) << 32 | UInt64(key)),
                       let i = s.index(of: id) else { continue }
-                let steps = Self.clientSteps(report)
-                Self.add(&s, id, s.entries[i].transport == Transport.message.rawValue ? Self.messageClientWording(steps) : steps,
-                         arrived: "client report")
+                var steps = Self.clientSteps(report)
+                if s.entries[i].transport == Transport.message.rawValue { steps = Self.messageClientWording(steps) }
+                if s.entries[i].outcome.hasPrefix("refused") { steps = Self.refusedClientWording(steps) }
+                Self.add(&s, id, steps, arrived: "client report")
             }
             s.reportsRead[domain] = read
         }
@@ -197,6 +198,13 @@ final class CallTrace: @unchecked Sendable {
                                           reportedBy: $0.reportedBy) }
         }
         return steps
+    }
+
+    /// A refused call's client wakes with the refusal, and has no results to copy.
+    static func refusedClientWording(_ steps: [TraceStep]) -> [TraceStep] {
+        Array(steps.prefix(3)) + steps.dropFirst(3).prefix(1).map {
+            TraceStep(at: $0.at, seed: "", actor: $0.actor, what: "client thread woke with the refusal", reportedBy: $0.reportedBy)
+        }
     }
 
     /// A message call's client report names other steps than an LRPC call's.

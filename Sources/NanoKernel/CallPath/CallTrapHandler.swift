@@ -140,8 +140,9 @@ final class CallTrapHandler: @unchecked Sendable {
             observer.linked(sequence, at: linked)
             observer.upcalled(records, slot: Int(trap.slot))
         case .failure(let refusal):
-            refuse(trap, cell, refusal)
+            // Stamped before the refusal is written and logged (logging takes far longer).
             observer.refused(refusal)
+            refuse(trap, cell, refusal)
         }
         return true
     }

@@ -22,7 +22,7 @@ struct RelayTimeline {
         interface = binding.interface.name
         index = binding.bindingObject.index
         generation = binding.bindingObject.generation
-        steps = [.kernel("kernel", "relay thread received the message (copy into the kernel)")]
+        steps = [.kernel("", "relay thread received the message (copy into the kernel)")]
         key = received >= CallMessage.requestHeader
             ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: CallMessage.requestTraceKey, as: UInt32.self)) } : 0
         let procedure = received >= 20 ? request.withUnsafeBytes { UInt32(littleEndian: $0.load(fromByteOffset: 16, as: UInt32.self)) } : .max
