@@ -124,7 +124,7 @@ public final class Service: @unchecked Sendable {
     }
 
     /// One server thread per A-stack slot: wait for the kernel's upcall, run the call,
-    /// return straight to the client (the return trap is not validated).
+    /// return straight to the client: there is no return trap (the kernel reads `done` later).
     private func serve(_ binding: ServerBinding, slot index: Int) {
         let record = binding.records.record(index)
         let slot = binding.astacks.slot(index)

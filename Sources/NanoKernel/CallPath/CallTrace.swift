@@ -87,6 +87,7 @@ final class CallTrace: @unchecked Sendable {
             if s.entries.count >= Self.capacity {
                 s.entries.removeFirst(Self.capacity / 4)
                 s.created.removeFirst(Self.capacity / 4)
+                Self.forgetEvicted(&s)
             }
             s.entries.append(TraceEntry(id: id, kind: kind, client: client, server: server, interface: interface,
                                         procedure: procedure, transport: transport, binding: binding, generation: generation,
@@ -94,6 +95,18 @@ final class CallTrace: @unchecked Sendable {
             s.created.append(monotonicNanoseconds())
             return id
         }
+    }
+
+    /// Reports that never came (a client that died, or never reports) must not make the
+    /// indexes grow: whatever points before the ring's first entry goes.
+    private static func forgetEvicted(_ s: inout State) {
+        guard let first = s.entries.first?.id else { return }
+        s.callsByKey = s.callsByKey.filter { $0.value >= first }
+        s.serverStamps = s.serverStamps.filter { $0.value.entry >= first }
+        s.bindingsByRequest = s.bindingsByRequest.filter { $0.value >= first }
+        s.bindingsByObject = s.bindingsByObject.filter { $0.value >= first }
+        // Cursors of domains long gone; a live domain's cursor restarts at its newest reports.
+        if s.reportsRead.count > 1024 { s.reportsRead.removeAll() }
     }
 
     /// Add steps to an entry (and optionally change its outcome or what it still waits for).

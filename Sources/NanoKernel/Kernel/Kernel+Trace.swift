@@ -8,7 +8,9 @@ import LRPC
 import NanoAdmin
 
 extension Kernel {
-    static let tracePage = 25
+    /// Entries per answer: a call's entry is about 3 KB of JSON, and an answer must stay
+    /// well inside a control message's 64 KB string.
+    static let tracePage = 12
 
     func answerTrace(_ argument: String, from domain: KernelDomain) -> TraceReply? {
         var from: UInt64 = 0

@@ -101,12 +101,14 @@ final class Demonstrations: @unchecked Sendable {
 
     func replay() throws -> DemoOutcome {
         try lock.locked {
-            var old = try runtime.importInterface(ClockInterface.name)
-            let replayed = old.bindingObject
-            // Dropping the binding releases it; the next request on the same control
-            // channel is answered only after the kernel handled the release.
-            old = try runtime.importInterface(ClockInterface.name)
-            _ = old
+            var old: ClientBinding? = try runtime.importInterface(ClockInterface.name)
+            let replayed = old!.bindingObject
+            // Dropping the binding releases it (a message on the control channel); the
+            // kernel answers the next request on the same channel only after it handled
+            // the release, so once this import returns the binding object is stale.
+            old = nil
+            let fence = try runtime.importInterface(ClockInterface.name)
+            defer { _ = fence }
             return attempt("binding \(replayed.index) generation \(replayed.generation) again after releasing it", on: clock,
                            bindingObject: replayed)
         }
