@@ -79,6 +79,9 @@ final class TraceTests: KernelTestCase {
         XCTAssertTrue(after.entries.isEmpty, "nothing is traced once the trace is off")
     }
 
+    /// Also the regression test for the relay's `stop` shutting down descriptor numbers its
+    /// thread had already closed (and the kernel reused): the client's end closes before
+    /// the kernel handles its release, every time here.
     func testATracedMessageBindingCanGoTheMomentItsCallReturns() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }

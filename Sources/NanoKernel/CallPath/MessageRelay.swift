@@ -5,6 +5,7 @@
 import CNanoKernel
 import Glibc
 import LRPC
+import Synchronization
 import SystemPackage
 
 final class MessageRelay: @unchecked Sendable {
@@ -25,19 +26,30 @@ final class MessageRelay: @unchecked Sendable {
         self.log = log
     }
 
+    /// The relay thread closes both ends when it stops; `stop` may come later (the client
+    /// can close its end before the kernel handles its release) and must then not touch
+    /// the numbers, which may already name someone else's descriptor.
+    private let ends = Mutex(true)
+
     func start() throws {
         try OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self] in
             relay()
-            try? clientEnd.close()
-            try? serverEnd.close()
+            ends.withLock { open in
+                open = false
+                try? clientEnd.close()
+                try? serverEnd.close()
+            }
         }
     }
 
     /// Cut both sides: the relay thread, the server's receiver and the client's stub all
     /// see the sockets close.
     func stop() {
-        _ = shutdown(clientEnd.rawValue, Int32(SHUT_RDWR))
-        _ = shutdown(serverEnd.rawValue, Int32(SHUT_RDWR))
+        ends.withLock { open in
+            guard open else { return }
+            _ = shutdown(clientEnd.rawValue, Int32(SHUT_RDWR))
+            _ = shutdown(serverEnd.rawValue, Int32(SHUT_RDWR))
+        }
     }
 
     private func relay() {
