@@ -40,6 +40,9 @@ final class CallTrace: @unchecked Sendable {
         var bindingsByObject: [UInt64: UInt64] = [:]
         /// Per domain: reports read from its ring so far.
         var reportsRead: [UInt32: UInt32] = [:]
+        /// Client reports read before the kernel recorded their call (the client can
+        /// finish first): (domain id << 32 | key) → steps, the newest few kept.
+        var early: [(UInt64, [TraceStep])] = []
         /// The operator domain that turned the trace on: it goes off when that domain leaves.
         var owner: UInt32?
 
@@ -134,7 +137,12 @@ final class CallTrace: @unchecked Sendable {
                        generation: entry.generation, slot: entry.slot, outcome: entry.outcome, steps: entry.steps,
                        missing: entry.missing)
         state.withLock { s in
-            if key != 0 { s.callsByKey[UInt64(domain) << 32 | UInt64(key)] = id }
+            let joined = UInt64(domain) << 32 | UInt64(key)
+            if key != 0, let i = s.early.firstIndex(where: { $0.0 == joined }) {
+                Self.addClientSteps(&s, id, s.early.remove(at: i).1)
+            } else if key != 0 {
+                s.callsByKey[joined] = id
+            }
             if let server, let binding = entry.binding {
                 s.serverStamps[UInt64(binding) << 32 | UInt64(server.slot)] = PendingServer(
                     entry: id, sequence: server.sequence, records: server.records, slot: server.slot)
@@ -184,15 +192,28 @@ final class CallTrace: @unchecked Sendable {
                 let report = page.report(read)
                 read &+= 1
                 let key = report.key.loadAcquire()
-                guard key != 0, let id = s.callsByKey.removeValue(forKey: UInt64(domain) << 32 | UInt64(key)),
-                      let i = s.index(of: id) else { continue }
-                var steps = Self.clientSteps(report)
-                if s.entries[i].transport == Transport.message.rawValue { steps = Self.messageClientWording(steps) }
-                if s.entries[i].outcome.hasPrefix("refused") { steps = Self.refusedClientWording(steps) }
-                Self.add(&s, id, steps, arrived: "client report")
+                guard key != 0 else { continue }
+                let joined = UInt64(domain) << 32 | UInt64(key)
+                guard let id = s.callsByKey.removeValue(forKey: joined) else {
+                    if s.early.count >= Self.earlyReports { s.early.removeFirst() }
+                    s.early.append((joined, Self.clientSteps(report)))
+                    continue
+                }
+                Self.addClientSteps(&s, id, Self.clientSteps(report))
             }
             s.reportsRead[domain] = read
         }
+    }
+
+    /// Client reports kept while their call is not yet recorded.
+    static let earlyReports = 64
+
+    private static func addClientSteps(_ s: inout State, _ id: UInt64, _ reported: [TraceStep]) {
+        guard let i = s.index(of: id) else { return }
+        var steps = reported
+        if s.entries[i].transport == Transport.message.rawValue { steps = messageClientWording(steps) }
+        if s.entries[i].outcome.hasPrefix("refused") { steps = refusedClientWording(steps) }
+        add(&s, id, steps, arrived: "client report")
     }
 
     private static func clientSteps(_ r: CallReport) -> [TraceStep] {
