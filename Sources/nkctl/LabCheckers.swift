@@ -105,6 +105,8 @@ extension Lab {
             try bindings().contains { $0.binding == bench.bindingObject.index && $0.astacksInUse == 1 }
         }
         r.check(inFlight, "nkctl bindings shows the call in flight (IN USE 1)", missing: "the call never showed as in flight")
+        _ = try trace("on")
+        defer { _ = try? trace("off") }
         let killed = monotonicNanoseconds()
         r.check(kill(victim.pid, SIGKILL) == 0, "killed bench (pid \(victim.pid)) with SIGKILL", missing: "cannot kill pid \(victim.pid)")
         let ended = outcome.wait(seconds: 10)
@@ -125,6 +127,13 @@ extension Lab {
         do { try bench.trap(procedureID: BenchInterface.null.id, slot: 0, bindingObject: bench.bindingObject) } catch { replay = error }
         r.check(replay == .refused(.staleBindingObject), "the old binding object is now stale: refused as stale",
                 missing: "the old binding object, after the server died: \(replay.map { "\($0)" } ?? "accepted")")
+        let entries = try traceEntries()
+        r.check(entries.contains { $0.kind == "export" && $0.server == "bench" && $0.interface == "bench" },
+                "the trace shows the new bench exporting its interface again (binding step 1)",
+                missing: "no export by the restarted bench in the trace")
+        r.check(entries.contains { $0.kind == "call" && $0.client == "bench" && $0.interface == "name" && $0.procedure == "register" },
+                "and registering it with the clerk's registry: a call to name.register (binding step 2)",
+                missing: "no name.register call from the restarted bench in the trace")
         let fresh = try runtime.importInterface(BenchInterface.name)
         fresh.callTimeoutSeconds = 10
         r.check((try? fresh.call(BenchInterface.add, AddArguments(2, 3))) == 5, "a new binding to the restarted bench works (2 + 3 = 5)",
