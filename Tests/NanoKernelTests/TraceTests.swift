@@ -97,6 +97,33 @@ final class TraceTests: KernelTestCase {
         XCTAssertFalse(try trace(runtime, "off").on, "the kernel still answers")
     }
 
+    func testNkctlTracePrintsEachCallAsOneBlockWithTheSeedsSteps() throws {
+        let done = DispatchSemaphore(value: 0)
+        var printed: (status: Int32, output: String) = (-1, "")
+        Thread {
+            printed = (try? KernelHarness.run([KernelHarness.nkctl, "trace", "--seconds", "3", "--interface", "clock",
+                                               "--socket", self.kernel.socketPath], timeout: 20)) ?? (-1, "")
+            done.signal()
+        }.start()
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        // Once the trace is on, call clock.
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) { (try? self.trace(runtime, "")).map(\.on) == true })
+        let clock = try runtime.importInterface(ClockInterface.name)
+        clock.callTimeoutSeconds = 10
+        _ = try clock.call(ClockInterface.now, Empty())
+        XCTAssertEqual(done.wait(timeout: .now() + 20), .success)
+        XCTAssertEqual(printed.status, 0, printed.output)
+        let text = printed.output
+        XCTAssertTrue(text.contains("call #"), text)
+        XCTAssertTrue(text.contains("→ clock.now in clock (lrpc"), text)
+        for step in ["client 1", "client 3-4", "kernel 1", "kernel 2-3", "kernel 4-5", "kernel 6-9", "server 2", "server 3"] {
+            XCTAssertTrue(text.contains("\n  \(step) "), "no line for \(step) in:\n\(text)")
+        }
+        XCTAssertTrue(text.contains("imports clock from clock, lrpc"), "the binding's block: \(text)")
+        XCTAssertFalse(try trace(runtime, "").on, "nkctl turned the trace off as it exited")
+    }
+
     func testTheTraceStopsWhenItsOperatorGoes() throws {
         let owner = try kernel.connect()
         XCTAssertTrue(try trace(owner, "on").on)
