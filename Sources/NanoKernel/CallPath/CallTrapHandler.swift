@@ -172,10 +172,12 @@ final class CallTrapHandler: @unchecked Sendable {
         binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
     }
 
+    /// Counted (and logged, within the domain's rate) before the caller learns of it, so
+    /// whoever the caller tells sees the refusal in `nkctl status` already.
     private func refuse(_ trap: Trap, _ cell: TrapCell, _ refusal: Refusal) {
+        validator.record(refusal, of: trap, log: log)
         cell.refusal.storeRelaxed(refusal.rawValue)
         cell.state.store(TrapCell.word(sequence: trap.cellSequence, .refused))
         cell.state.wake(count: 1)
-        validator.record(refusal, of: trap, log: log)
     }
 }
