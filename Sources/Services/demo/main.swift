@@ -172,21 +172,30 @@ final class Demonstrations: @unchecked Sendable {
     }
 }
 
+/// The demonstrations, once the domain has its bindings (set before it is ready).
+final class DemoHolder: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var demos: Demonstrations?
+
+    func set(_ d: Demonstrations) { monitor.locked { demos = d } }
+
+    func get() throws -> Demonstrations {
+        guard let d = monitor.locked({ demos }) else { throw ProcedureFailure("the demonstrations are not ready yet") }
+        return d
+    }
+}
+
 func runDemo() -> Never {
     let service = Service(interface: DemoInterface.name)
-    nonisolated(unsafe) var demos: Demonstrations?
-    func demo() throws -> Demonstrations {
-        guard let demos else { throw ProcedureFailure("the demonstrations are not ready yet") }
-        return demos
-    }
-    service.handle(DemoInterface.forge) { _, _ in try demo().forge() }
-    service.handle(DemoInterface.replay) { _, _ in try demo().replay() }
-    service.handle(DemoInterface.swap) { _, _ in try demo().swap() }
-    service.handle(DemoInterface.busy) { _, _ in try demo().busy() }
-    service.handle(DemoInterface.badProcedure) { _, _ in try demo().badProcedure() }
-    service.handle(DemoInterface.badSlot) { _, _ in try demo().badSlot() }
-    service.handle(DemoInterface.hold) { seconds, _ in try demo().hold(seconds: seconds) }
-    ServiceMain.run(service) { runtime in demos = try Demonstrations(runtime: runtime) }
+    let holder = DemoHolder()
+    service.handle(DemoInterface.forge) { _, _ in try holder.get().forge() }
+    service.handle(DemoInterface.replay) { _, _ in try holder.get().replay() }
+    service.handle(DemoInterface.swap) { _, _ in try holder.get().swap() }
+    service.handle(DemoInterface.busy) { _, _ in try holder.get().busy() }
+    service.handle(DemoInterface.badProcedure) { _, _ in try holder.get().badProcedure() }
+    service.handle(DemoInterface.badSlot) { _, _ in try holder.get().badSlot() }
+    service.handle(DemoInterface.hold) { seconds, _ in try holder.get().hold(seconds: seconds) }
+    ServiceMain.run(service) { runtime in holder.set(try Demonstrations(runtime: runtime)) }
 }
 
 let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? ""
