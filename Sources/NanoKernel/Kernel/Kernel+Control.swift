@@ -96,13 +96,23 @@ extension Kernel {
         var uid: uid_t = 0
         var pid: pid_t = 0
         _ = nk_peer_credentials(channel.fd.rawValue, &uid, &pid)
-        let safeName = String(requested.prefix(24).filter { $0.isLetter || $0.isNumber || $0 == "-" })
-        let name = "\(safeName.isEmpty ? "operator" : safeName)-\(pid)"
+        let name = Self.operatorName(requested: requested, pid: pid, serviceNames: image.services.map(\.name))
         do {
             welcome(try domains.admitOperator(channel: channel, name: name, pid: pid))
         } catch {
             log.warning("kernel: cannot admit operator \(name): \(error)")
         }
+    }
+
+    /// An operator's domain name: what it asked for (ASCII letters, digits, '-'), then its
+    /// pid. Services trust a caller's kernel-given name (the file service's views, the
+    /// registry's owners), so an operator's name never equals a service's in the image.
+    static func operatorName(requested: String, pid: pid_t, serviceNames: [String]) -> String {
+        let safe = String(requested.unicodeScalars.prefix(24).filter {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
+        }.map(Character.init))
+        let name = "\(safe.isEmpty ? "operator" : safe)-\(pid)"
+        return serviceNames.contains(name) ? "operator-\(name)" : name
     }
 
     /// Cut a misbehaving domain off. A service is killed (and restarted if the image
