@@ -106,14 +106,17 @@ final class CallLoad: @unchecked Sendable {
                     _ = try faulty.call(FaultyInterface.null, Empty(), timeoutSeconds: Self.deadlineSeconds)
                     outcome = .success(true)
                 default:
+                    // Write and read back within one deadline: this iteration is one call to the watchdog.
+                    let deadline = CallDeadline(seconds: Self.deadlineSeconds)
                     let bytes = Array("\(a) \(b) \(monotonicNanoseconds())".utf8)
                     do {
-                        _ = try files.call(FileInterface.write, WholeFile(path: path, data: bytes), timeoutSeconds: Self.deadlineSeconds)
+                        _ = try files.call(FileInterface.write, WholeFile(path: path, data: bytes), timeoutSeconds: deadline.remainingSeconds)
                     } catch {
                         fileGeneration += 1
                         throw error
                     }
-                    let back = try files.call(FileInterface.read, PathArgument(path), timeoutSeconds: Self.deadlineSeconds)
+                    let back = try files.call(FileInterface.read, PathArgument(path),
+                                              timeoutSeconds: max(deadline.remainingSeconds, 0.001))
                     wrong = "file.read(\(path)) = \(back.data.count) bytes, not the \(bytes.count) written"
                     outcome = .success(back.data == bytes)
                 }

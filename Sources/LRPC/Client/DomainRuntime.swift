@@ -17,6 +17,10 @@ public final class DomainRuntime: @unchecked Sendable {
 
     private let monitor = Monitor()
     private var replies: [UInt32: (ControlMessage, [FileDescriptor])] = [:]
+    /// Requests whose caller stopped waiting; their late replies are dropped (and a late
+    /// binding released). Bounded: a kernel that never answers cannot grow it.
+    private var abandonedRequests: Set<UInt32> = []
+    static let abandonedRequestMemory = 256
     private var nextRequest: UInt32 = 1
     private var exportedInterfaces: Set<String> = []
     private var services: [String: Service] = [:]
@@ -106,8 +110,9 @@ public final class DomainRuntime: @unchecked Sendable {
     public func importInterface(_ name: String, transport: Transport? = nil,
                                 timeoutSeconds: Double = defaultImportWaitSeconds) throws -> ClientBinding {
         let wait = UInt32(min(max(timeoutSeconds, 0.001), 3600) * 1000)
-        // The kernel answers by the wait it was given; the margin covers a busy kernel.
-        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds + 5, describe: "the import of '\(name)'") {
+        // The kernel answers by the wait it was given; the margin covers a busy kernel
+        // (an answer later still is dropped, its binding released).
+        let (reply, fds) = try request(timeoutSeconds: timeoutSeconds + 1, describe: "the import of '\(name)'") {
             .importInterface(request: $0, name: name, transport: transport, waitMilliseconds: wait)
         }
         guard case .imported(_, let bo, let geometry, let interface, let transport, let deadline) = reply else { throw unexpected(reply) }
@@ -277,8 +282,15 @@ public final class DomainRuntime: @unchecked Sendable {
     }
 
     private func deliver(_ request: UInt32, _ message: ControlMessage, _ fds: [FileDescriptor]) {
-        monitor.locked { replies[request] = (message, fds) }
-        monitor.broadcast()
+        let late = monitor.locked { () -> Bool in
+            if abandonedRequests.remove(request) != nil { return true }
+            replies[request] = (message, fds)
+            return false
+        }
+        guard late else { return monitor.broadcast() }
+        // Its caller gave up (deadline): a binding made anyway goes straight back.
+        fds.forEach { try? $0.close() }
+        if case .imported(_, let bo, _, _, _, _) = message { release(bo) }
     }
 
     /// Send a request and wait for its reply. Requests carry an id; export replies
@@ -297,7 +309,12 @@ public final class DomainRuntime: @unchecked Sendable {
             return kernelGone ? .some(nil) : nil
         }
         guard let reply else {
-            throw CallError.timedOut("the kernel did not answer \(describe ?? "the \(message.kind) request") within \(Int(timeoutSeconds)) s")
+            // A late answer must not linger (or hold a binding): deliver drops it.
+            monitor.locked {
+                if abandonedRequests.count >= Self.abandonedRequestMemory { abandonedRequests.removeFirst() }
+                abandonedRequests.insert(id)
+            }
+            throw CallError.timedOut("the kernel did not answer \(describe ?? "the \(message.kind) request") within \((timeoutSeconds * 10).rounded() / 10) s")
         }
         guard let reply else { throw CallError.kernelGone }
         if case .failed(_, let text) = reply.0 { throw ControlError(text) }
