@@ -127,18 +127,22 @@ final class CallTrapHandler: @unchecked Sendable {
                         slot: cell.slot.loadRelaxed(), cpu: cell.cpu.loadRelaxed())
         observer.copiedOut(trap)
         tuning.follow(trap.cpu)
-        let verdict = validator.validate(trap, observer: &observer) { binding in
+        let verdict = validator.validate(trap, observer: &observer) { binding -> (UInt32, CallRecords, UInt64)? in
             // Accept before the upcall: once the server runs, the client may reuse the cell.
-            cell.state.storeRelease(TrapCell.word(sequence: trap.cellSequence, .accepted))
+            // Only from the very word the kernel read: a client whose deadline passed may
+            // have taken its trap back (posted -> free) and reused the slot since.
+            guard cell.state.compareExchange(word, TrapCell.word(sequence: trap.cellSequence, .accepted)) else { return nil }
             let sequence = recordLinkage(trap, binding)
             let linked: UInt64 = O.traces ? monotonicNanoseconds() : 0
             upcall(trap, binding, sequence: sequence, traced: O.traces)
             return (sequence, binding.records!, linked)
         }
         switch verdict {
-        case .success(let (sequence, records, linked)):
-            observer.linked(sequence, at: linked)
-            observer.upcalled(records, slot: Int(trap.slot))
+        case .success(let accepted?):
+            observer.linked(accepted.0, at: accepted.2)
+            observer.upcalled(accepted.1, slot: Int(trap.slot))
+        case .success(nil):
+            break  // withdrawn by its client before the kernel took it: nothing to do
         case .failure(let refusal):
             // Stamped before the refusal is written and logged (logging takes far longer).
             observer.refused(refusal)
@@ -177,7 +181,9 @@ final class CallTrapHandler: @unchecked Sendable {
     private func refuse(_ trap: Trap, _ cell: TrapCell, _ refusal: Refusal) {
         validator.record(refusal, of: trap, log: log)
         cell.refusal.storeRelaxed(refusal.rawValue)
-        cell.state.store(TrapCell.word(sequence: trap.cellSequence, .refused))
+        // Only over the trap it refuses: a withdrawn cell may already carry the next call.
+        guard cell.state.compareExchange(TrapCell.word(sequence: trap.cellSequence, .posted),
+                                         TrapCell.word(sequence: trap.cellSequence, .refused)) else { return }
         cell.state.wake(count: 1)
     }
 }
