@@ -9,7 +9,8 @@ import LRPC
 struct CallCounts: Codable, Sendable {
     var calls = 0
     var results = 0
-    /// Clear errors by kind: serverDied, unavailable, timedOut, stale, kernelGone, procedureFailed.
+    /// Clear errors by kind: serverDied, unavailable, timedOut, stale, kernelGone, procedureFailed,
+    /// serviceError (a declared error such as FileError).
     var clearErrors: [String: Int] = [:]
     /// Errors whose text would not help a person (a raw Swift description), with samples.
     var unclearErrors = 0
@@ -150,6 +151,7 @@ final class CallLoad: @unchecked Sendable {
         case .refused(.staleBindingObject): kind = "stale"
         case .kernelGone: kind = "kernelGone"
         case .procedureFailed: kind = "procedureFailed"
+        case .serviceError: kind = "serviceError"
         default: kind = nil
         }
         // A clear error names what happened in words; raw enum dumps and Swift request

@@ -51,126 +51,70 @@ public enum FileInterface {
 }
 
 // MARK: arguments
+// Capacities are literals because a generic argument must be: 1024 is
+// `FileInterface.pathCapacity`, 65536 `FileInterface.chunkCapacity` (FileInterfaceTests
+// checks the layouts against them). Each type keeps an initializer taking plain Strings
+// and byte arrays, so callers never spell the bounded types.
 
-public struct PathArgument: AStackValue, Sendable, Equatable {
-    public var path: String
-    public init(_ path: String) { self.path = path }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-    }
+@AStackValue
+public struct PathArgument: Sendable, Equatable {
+    public var path: BoundedText<1024>
+    public init(_ path: String) { self.path = BoundedText(path) }
 }
 
-public struct ListArguments: AStackValue, Sendable, Equatable {
-    public var path: String
+@AStackValue
+public struct ListArguments: Sendable, Equatable {
+    public var path: BoundedText<1024>
     public var cursor: UInt64
-    public init(path: String, cursor: UInt64 = 0) { self.path = path; self.cursor = cursor }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity),
-                                            Field("cursor", .uint64)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-        try w.put(cursor, field: "cursor")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-        cursor = try r.get(field: "cursor")
-    }
+    public init(path: String, cursor: UInt64 = 0) { self.path = BoundedText(path); self.cursor = cursor }
 }
 
-public struct ReadArguments: AStackValue, Sendable, Equatable {
-    public var path: String
+@AStackValue
+public struct ReadArguments: Sendable, Equatable {
+    public var path: BoundedText<1024>
     public var offset: UInt64
     public var count: UInt32
     public init(path: String, offset: UInt64 = 0, count: UInt32 = 0) {
-        self.path = path; self.offset = offset; self.count = count
-    }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity),
-                                            Field("offset", .uint64), Field("count", .uint32)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-        try w.put(offset, field: "offset")
-        try w.put(count, field: "count")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-        offset = try r.get(field: "offset")
-        count = try r.get(field: "count")
+        self.path = BoundedText(path); self.offset = offset; self.count = count
     }
 }
 
 /// A path and the bytes that become (or end) the file: write, append, put.
-public struct WholeFile: AStackValue, Sendable, Equatable {
-    public var path: String
-    public var data: [UInt8]
-    public init(path: String, data: [UInt8]) { self.path = path; self.data = data }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity),
-                                            Field("data", .bytes, capacity: FileInterface.chunkCapacity)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-        try w.put(bytes: data, capacity: FileInterface.chunkCapacity, field: "data")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-        data = try r.getBytes(capacity: FileInterface.chunkCapacity, field: "data")
-    }
+@AStackValue
+public struct WholeFile: Sendable, Equatable {
+    public var path: BoundedText<1024>
+    public var data: BoundedBytes<65536>
+    public init(path: String, data: [UInt8]) { self.path = BoundedText(path); self.data = BoundedBytes(data) }
 }
 
-public struct WriteAtArguments: AStackValue, Sendable, Equatable {
-    public var path: String
+@AStackValue
+public struct WriteAtArguments: Sendable, Equatable {
+    public var path: BoundedText<1024>
     public var offset: UInt64
-    public var data: [UInt8]
-    public init(path: String, offset: UInt64, data: [UInt8]) { self.path = path; self.offset = offset; self.data = data }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity),
-                                            Field("offset", .uint64),
-                                            Field("data", .bytes, capacity: FileInterface.chunkCapacity)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-        try w.put(offset, field: "offset")
-        try w.put(bytes: data, capacity: FileInterface.chunkCapacity, field: "data")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-        offset = try r.get(field: "offset")
-        data = try r.getBytes(capacity: FileInterface.chunkCapacity, field: "data")
+    public var data: BoundedBytes<65536>
+    public init(path: String, offset: UInt64, data: [UInt8]) {
+        self.path = BoundedText(path); self.offset = offset; self.data = BoundedBytes(data)
     }
 }
 
-public struct TruncateArguments: AStackValue, Sendable, Equatable {
-    public var path: String
+@AStackValue
+public struct TruncateArguments: Sendable, Equatable {
+    public var path: BoundedText<1024>
     public var size: UInt64
-    public init(path: String, size: UInt64) { self.path = path; self.size = size }
-    public static let layout = FieldLayout([Field("path", .text, capacity: FileInterface.pathCapacity),
-                                            Field("size", .uint64)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: path, capacity: FileInterface.pathCapacity, field: "path")
-        try w.put(size, field: "size")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        path = try r.getText(capacity: FileInterface.pathCapacity, field: "path")
-        size = try r.get(field: "size")
-    }
+    public init(path: String, size: UInt64) { self.path = BoundedText(path); self.size = size }
 }
 
-public struct RenameArguments: AStackValue, Sendable, Equatable {
-    public var from: String
-    public var to: String
-    public init(from: String, to: String) { self.from = from; self.to = to }
-    public static let layout = FieldLayout([Field("from", .text, capacity: FileInterface.pathCapacity),
-                                            Field("to", .text, capacity: FileInterface.pathCapacity)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: from, capacity: FileInterface.pathCapacity, field: "from")
-        try w.put(text: to, capacity: FileInterface.pathCapacity, field: "to")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        from = try r.getText(capacity: FileInterface.pathCapacity, field: "from")
-        to = try r.getText(capacity: FileInterface.pathCapacity, field: "to")
-    }
+@AStackValue
+public struct RenameArguments: Sendable, Equatable {
+    public var from: BoundedText<1024>
+    public var to: BoundedText<1024>
+    public init(from: String, to: String) { self.from = BoundedText(from); self.to = BoundedText(to) }
 }
 
 // MARK: results
+// FileStat, ListPage and ReadResult stay hand-written: callers read their text and data as
+// plain Strings and byte arrays (`read(...).data`), and FileStat's wire field "modified"
+// is not its property's name.
 
 public struct FileStat: AStackValue, Sendable, Equatable {
     /// "file", "directory" or "other" (a symlink, device, socket: never followed).
@@ -265,28 +209,20 @@ public struct ReadResult: AStackValue, Sendable, Equatable {
     }
 }
 
-public struct WriteResult: AStackValue, Sendable, Equatable {
+@AStackValue
+public struct WriteResult: Sendable, Equatable {
     /// Where the data landed (append), else the offset written at.
     public var offset: UInt64
     /// The file's size afterwards.
     public var size: UInt64
     public init(offset: UInt64, size: UInt64) { self.offset = offset; self.size = size }
-    public static let layout = FieldLayout([Field("offset", .uint64), Field("size", .uint64)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(offset, field: "offset")
-        try w.put(size, field: "size")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        offset = try r.get(field: "offset")
-        size = try r.get(field: "size")
-    }
 }
 
 // MARK: errors
 
-/// Why the file service refused or failed a call. It travels as "code: detail" in the
-/// failure text (the service's only error channel today); `FileClient` parses it back.
-public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why the file service refused or failed a call: a declared service error, so it travels
+/// as a code and its detail and a caller catches it as itself (`catch let e as FileError`).
+public struct FileError: ServiceError, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         /// Empty, absolute, NUL or control characters, "." or ".." components, "//".
         case invalidPath
@@ -323,9 +259,16 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(detail)" }
 
-    /// Parses the failure text of a call back into a FileError; nil when it is not one.
-    public init?(failureText text: String) {
-        guard let colon = text.firstIndex(of: ":"), let code = Code(rawValue: String(text[..<colon])) else { return nil }
-        self.init(code, String(text[text.index(after: colon)...].drop(while: { $0 == " " })))
+    // The wire code is the case's place in `Code` plus one (0 means "untyped"): add new
+    // cases at the end so older callers keep decoding the ones they know. The message
+    // leads with the case's name, as an enum error's does, so a caller that knows no
+    // FileError (nkctl's generic call) still shows it; the code alone decides the case.
+    public var message: String { description }
+    public var wireCode: UInt32 { UInt32(Code.allCases.firstIndex(of: code)!) + 1 }
+    public init?(code: UInt32, message: String) {
+        guard code >= 1, code <= Code.allCases.count else { return nil }
+        let code = Code.allCases[Int(code) - 1]
+        let named = "\(code.rawValue): "
+        self.init(code, message.hasPrefix(named) ? String(message.dropFirst(named.count)) : message)
     }
 }

@@ -42,7 +42,7 @@ public final class FileClient: @unchecked Sendable {
         FileInterface.writeAt.id, FileInterface.truncate.id, FileInterface.put.id,
     ]
 
-    /// A call whose failure text is parsed back into the service's typed error.
+    /// A call whose declared failures come back as `FileError`; transport failures stay `CallError`s.
     public func call<A, R>(_ procedure: Procedure<A, R>, _ arguments: A) throws -> R {
         do {
             guard let connection else { return try binding!.call(procedure, arguments) }
@@ -52,7 +52,9 @@ public final class FileClient: @unchecked Sendable {
                 return try connection.call(procedure, arguments)
             }
         } catch {
-            guard case .procedureFailed(let text) = error, let typed = FileError(failureText: text) else { throw error }
+            guard case .serviceError(let code, let message) = error, let typed = FileError(code: code, message: message) else {
+                throw error
+            }
             throw typed
         }
     }

@@ -349,8 +349,10 @@ final class FileServiceTests: KernelTestCase {
                 }, read: { (_: inout AStackReader) throws(CallError) in })
             } catch {
                 switch error {
+                case .serviceError(let code, let message):
+                    XCTAssertNotNil(FileError(code: code, message: message), "an unknown code \(code): \(message)")
                 case .procedureFailed(let text):
-                    XCTAssertNotNil(FileError(failureText: text), "an untyped failure: \(text)")
+                    XCTFail("an untyped failure: \(text)")
                 case .malformed, .argumentsTooLarge:
                     break
                 default:
@@ -465,8 +467,8 @@ final class FileServiceTests: KernelTestCase {
         let alpha = try runtime.importInterface("alpha"), beta = try runtime.importInterface("beta")
         let gamma = try runtime.importInterface("gamma")
         func failure(_ body: @autoclosure () throws -> Any) -> FileError.Code? {
-            do { _ = try body(); return nil } catch CallError.procedureFailed(let text) {
-                return FileError(failureText: text)?.code
+            do { _ = try body(); return nil } catch CallError.serviceError(let code, let message) {
+                return FileError(code: code, message: message)?.code
             } catch { return nil }
         }
         _ = try alpha.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: bytes("alpha's")))
@@ -503,8 +505,8 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(fileError(try files.list("")), .noView)
         XCTAssertThrowsError(try kernel.connect().importInterface("beta").call(
             FileTenantInterface.write, WholeFile(path: "x", data: []))) {
-            guard case CallError.procedureFailed(let text) = $0 else { return XCTFail("\($0)") }
-            XCTAssertEqual(FileError(failureText: text)?.code, .noView)
+            guard case CallError.serviceError(let code, let message) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(FileError(code: code, message: message)?.code, .noView)
         }
     }
 

@@ -6,7 +6,8 @@
 
 public protocol ServiceError: Error, Sendable {
     /// Nonzero; 0 means "a failure with no declared type" (`CallError.procedureFailed`).
-    var code: UInt32 { get }
+    /// Named apart from `code` so an error can keep a `code` of its own type (`FileError`).
+    var wireCode: UInt32 { get }
     var message: String { get }
     /// The caller's side: nil for a code this version does not know.
     init?(code: UInt32, message: String)
@@ -14,7 +15,8 @@ public protocol ServiceError: Error, Sendable {
 
 extension ServiceError where Self: RawRepresentable, RawValue == UInt32 {
     // Raw values start at 0; codes start at 1, so 0 stays "untyped".
-    public var code: UInt32 { rawValue &+ 1 }
+    public var wireCode: UInt32 { rawValue &+ 1 }
+    public var code: UInt32 { wireCode }
     public var message: String { "\(self)" }
     public init?(code: UInt32, message: String) { self.init(rawValue: code &- 1) }
 }

@@ -76,7 +76,7 @@ public final class Service: @unchecked Sendable {
     /// A declared error keeps its code; anything else travels as code 0 and its text.
     static func writeFailure(_ error: any Error, into output: UnsafeMutableRawBufferPointer) -> Int {
         if let declared = error as? any ServiceError {
-            return FailureCoding.write(code: declared.code, message: declared.message, into: output)
+            return FailureCoding.write(code: declared.wireCode, message: declared.message, into: output)
         }
         return FailureCoding.write(code: 0, message: "\(error)", into: output)
     }

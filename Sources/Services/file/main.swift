@@ -28,50 +28,50 @@ func serve<A, R>(_ procedure: Procedure<A, R>, on service: Service,
 
 let service = Service(interface: FileInterface.name)
 serve(FileInterface.stat, on: service) { view, a throws(FileError) in
-    try store.stat(view, CheckedPath(checking: a.path, allowRoot: true))
+    try store.stat(view, CheckedPath(checking: a.path.text, allowRoot: true))
 }
 serve(FileInterface.list, on: service) { view, a throws(FileError) in
-    try store.list(view, CheckedPath(checking: a.path, allowRoot: true), cursor: 0)
+    try store.list(view, CheckedPath(checking: a.path.text, allowRoot: true), cursor: 0)
 }
 serve(FileInterface.listFrom, on: service) { view, a throws(FileError) in
-    try store.list(view, CheckedPath(checking: a.path, allowRoot: true), cursor: a.cursor)
+    try store.list(view, CheckedPath(checking: a.path.text, allowRoot: true), cursor: a.cursor)
 }
 serve(FileInterface.read, on: service) { view, a throws(FileError) in
-    try store.read(view, CheckedPath(checking: a.path), offset: 0, count: 0)
+    try store.read(view, CheckedPath(checking: a.path.text), offset: 0, count: 0)
 }
 serve(FileInterface.readAt, on: service) { view, a throws(FileError) in
-    try store.read(view, CheckedPath(checking: a.path), offset: a.offset, count: a.count)
+    try store.read(view, CheckedPath(checking: a.path.text), offset: a.offset, count: a.count)
 }
 serve(FileInterface.write, on: service) { view, a throws(FileError) in
-    try store.replace(view, CheckedPath(checking: a.path), data: a.data, durable: false)
+    try store.replace(view, CheckedPath(checking: a.path.text), data: a.data.bytes, durable: false)
 }
 serve(FileInterface.writeAt, on: service) { view, a throws(FileError) in
-    try store.writeAt(view, CheckedPath(checking: a.path), offset: a.offset, data: a.data)
+    try store.writeAt(view, CheckedPath(checking: a.path.text), offset: a.offset, data: a.data.bytes)
 }
 serve(FileInterface.append, on: service) { view, a throws(FileError) in
-    try store.writeAt(view, CheckedPath(checking: a.path), offset: 0, data: a.data, append: true)
+    try store.writeAt(view, CheckedPath(checking: a.path.text), offset: 0, data: a.data.bytes, append: true)
 }
 serve(FileInterface.truncate, on: service) { view, a throws(FileError) in
-    try store.truncate(view, CheckedPath(checking: a.path), size: a.size)
+    try store.truncate(view, CheckedPath(checking: a.path.text), size: a.size)
 }
 serve(FileInterface.remove, on: service) { view, a throws(FileError) in
-    try store.remove(view, CheckedPath(checking: a.path))
+    try store.remove(view, CheckedPath(checking: a.path.text))
     return Empty()
 }
 serve(FileInterface.rename, on: service) { view, a throws(FileError) in
-    try store.rename(view, from: CheckedPath(checking: a.from), to: CheckedPath(checking: a.to))
+    try store.rename(view, from: CheckedPath(checking: a.from.text), to: CheckedPath(checking: a.to.text))
     return Empty()
 }
 serve(FileInterface.mkdir, on: service) { view, a throws(FileError) in
-    try store.mkdir(view, CheckedPath(checking: a.path))
+    try store.mkdir(view, CheckedPath(checking: a.path.text))
     return Empty()
 }
 serve(FileInterface.sync, on: service) { view, a throws(FileError) in
-    try store.sync(view, CheckedPath(checking: a.path, allowRoot: true))
+    try store.sync(view, CheckedPath(checking: a.path.text, allowRoot: true))
     return Empty()
 }
 serve(FileInterface.put, on: service) { view, a throws(FileError) in
-    try store.replace(view, CheckedPath(checking: a.path), data: a.data, durable: true)
+    try store.replace(view, CheckedPath(checking: a.path.text), data: a.data.bytes, durable: true)
 }
 
 // A killed instance may have left a temporary file between its create and its rename.

@@ -24,11 +24,11 @@ let tenant = Tenant()
 let name = getenv("NK_DOMAIN_NAME").map { String(cString: $0) } ?? "tenant"
 let service = Service(interface: name)
 service.handle(FileTenantInterface.write) { a, _ in
-    try tenant.files().write(a.path, a.data)
+    try tenant.files().write(a.path.text, a.data.bytes)
     return Empty()
 }
-service.handle(FileTenantInterface.read) { a, _ in BoundedBytes(try tenant.files().read(a.path).data) }
+service.handle(FileTenantInterface.read) { a, _ in BoundedBytes(try tenant.files().read(a.path.text).data) }
 service.handle(FileTenantInterface.list) { a, _ in
-    BoundedText(try tenant.files().list(a.path).map(\.name).joined(separator: "\n"))
+    BoundedText(try tenant.files().list(a.path.text).map(\.name).joined(separator: "\n"))
 }
 ServiceMain.run(service) { tenant.runtime = $0 }
