@@ -1,5 +1,6 @@
 // Campaign: boot, load, faults, checks. See main.swift for what it asserts.
 import Foundation
+import Synchronization
 import Glibc
 import Interfaces
 import LRPC
@@ -57,79 +58,55 @@ final class Campaign: @unchecked Sendable {
 
     func image() -> String { Self.imageText.replacingOccurrences(of: "@FILES@", with: directory + "/files") }
 
-    static let imageText = """
-        # The fault campaign's image: the default services plus faulty, restarted on any
-        # failure. The budgets are wide for the services the campaign kills at random and
-        # narrow for faulty, whose crash loops are meant to exhaust it.
-        [image]
-        name = "fault-campaign"
-
-        [operator]
-        imports = ["name", "clock", "bench", "faulty", "file"]
-
-        [[service]]
-        name = "name"
-        executable = "nk-name"
-        provides = ["name"]
-        registry = true
-        [service.supervision]
-        backoff_ms = 20
-        backoff_cap_ms = 500
-        budget = 200
-        window_s = 30
-
-        [[service]]
-        name = "clock"
-        executable = "nk-clock"
-        provides = ["clock"]
-        imports = ["name"]
-        [service.supervision]
-        backoff_ms = 20
-        backoff_cap_ms = 500
-        budget = 200
-        window_s = 30
-
-        [[service]]
-        name = "bench"
-        executable = "nk-bench"
-        provides = ["bench"]
-        imports = ["name"]
-        [service.supervision]
-        backoff_ms = 20
-        backoff_cap_ms = 500
-        budget = 200
-        window_s = 30
-
-        [[service]]
-        name = "file"
-        executable = "nk-file"
-        provides = ["file"]
-        imports = ["name"]
-        [service.supervision]
-        backoff_ms = 20
-        backoff_cap_ms = 500
-        budget = 200
-        window_s = 30
-        [service.sandbox]
-        open_files = 256
-        [service.file]
-        root = "@FILES@"
-        [[service.file.view]]
-        client = "operator"
-        path = ""
-        access = "read-write"
-
-        [[service]]
-        name = "faulty"
-        executable = "nk-faulty"
-        provides = ["faulty"]
-        imports = ["name"]
-        [service.supervision]
-        backoff_ms = 10
-        backoff_cap_ms = 200
-        budget = 5
-        window_s = 10
+    /// A service entry of the campaign's image, restarted with the given back-off and budget.
+    static func service(_ name: String, imports: [String] = ["name"], registry: Bool = false,
+                        backoff: (ms: Int, capMs: Int), budget: (count: Int, windowS: Int), extra: String = "") -> String {
         """
+        [[service]]
+        name = "\(name)"
+        executable = "nk-\(name)"
+        provides = ["\(name)"]
+        imports = [\(imports.map { "\"\($0)\"" }.joined(separator: ", "))]
+        \(registry ? "registry = true" : "")
+        [service.supervision]
+        backoff_ms = \(backoff.ms)
+        backoff_cap_ms = \(backoff.capMs)
+        budget = \(budget.count)
+        window_s = \(budget.windowS)
+        \(extra)
+        """
+    }
+
+    // The default services plus faulty, restarted on any failure. The budgets are wide for
+    // the services the campaign kills at random and narrow for faulty, whose crash loops
+    // are meant to exhaust it.
+    static let imageText: String = {
+        let wide = (backoff: (ms: 20, capMs: 500), budget: (count: 200, windowS: 30))
+        let fileStore = """
+            [service.sandbox]
+            open_files = 256
+            [service.file]
+            root = "@FILES@"
+            [[service.file.view]]
+            client = "operator"
+            path = ""
+            access = "read-write"
+            """
+        return """
+            [image]
+            name = "fault-campaign"
+
+            [operator]
+            imports = ["name", "clock", "bench", "faulty", "file"]
+
+            """ + [
+                service("name", imports: [], registry: true, backoff: wide.backoff, budget: wide.budget),
+                service("clock", backoff: wide.backoff, budget: wide.budget),
+                service("bench", backoff: wide.backoff, budget: wide.budget),
+                service("file", backoff: wide.backoff, budget: wide.budget, extra: fileStore),
+                service("faulty", backoff: (ms: 10, capMs: 200), budget: (count: 5, windowS: 10)),
+            ].joined(separator: "\n")
+    }()
 
     func run() -> Bool {
         let started = monotonicNanoseconds()
@@ -321,11 +298,16 @@ final class Campaign: @unchecked Sendable {
 /// behind must not hold the pipe (a detached kernel does not).
 func runProgram(_ arguments: [String], timeout: Double) -> (Int32, String) {
     guard let child = Subprocess.spawn(arguments, stderrToo: true) else { return (-1, "cannot run \(arguments[0])") }
-    let lock = NSLock()
-    var lines: [String] = []
-    let reader = Thread { child.readLines { line in lock.withLock { lines.append(line) } } }
+    let lines = Shared<[String]>([])
+    let reader = Thread { child.readLines { line in lines.value.withLock { $0.append(line) } } }
     reader.start()
     let status = child.wait(seconds: timeout)
     _ = waitUntil(seconds: 2) { reader.isFinished }
-    return (status, lock.withLock { lines.joined(separator: "\n") })
+    return (status, lines.value.withLock { $0.joined(separator: "\n") })
+}
+
+/// A value two threads share, under a lock, owned by whoever still holds it.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
 }

@@ -11,6 +11,7 @@
 //   kill-client  SIGKILL a client process (another takes its place)
 // Around SIGKILLs of bench it measures death-to-error and death-to-answer.
 import Foundation
+import Synchronization
 import Glibc
 import Interfaces
 import LRPC
@@ -170,13 +171,12 @@ final class FaultInjector: @unchecked Sendable {
         guard let pid = pid(of: "bench") else { return false }
         let bench = ServiceConnection(runtime: control, interface: BenchInterface.name)
         guard (try? bench.call(BenchInterface.null, Empty(), timeoutSeconds: 2)) != nil else { return false }
-        let failedAt = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-        failedAt.initialize(to: 0)
-        defer { failedAt.deallocate() }
+        // Shared with the caller thread, which may outlive this wait: owned by both, not freed here.
+        let failedAt = Shared<UInt64>(0)
         let done = DispatchSemaphore(value: 0)
         Thread {
             do { _ = try bench.call(BenchInterface.hold, 3_000, timeoutSeconds: 5) } catch {
-                if case .serverDied? = error as? CallError { failedAt.pointee = monotonicNanoseconds() }
+                if case .serverDied? = error as? CallError { failedAt.value.withLock { $0 = monotonicNanoseconds() } }
             }
             done.signal()
         }.start()
@@ -184,8 +184,9 @@ final class FaultInjector: @unchecked Sendable {
         let killedAt = monotonicNanoseconds()
         guard kill(pid, SIGKILL) == 0 else { return false }
         _ = done.wait(timeout: .now() + 10)
-        if failedAt.pointee > killedAt {
-            let ms = Double(failedAt.pointee - killedAt) / 1e6
+        let failed = failedAt.value.withLock { $0 }
+        if failed > killedAt {
+            let ms = Double(failed - killedAt) / 1e6
             campaign.lock.withLock { campaign.summary.deathToCallerError.append(ms) }
         }
         // The next calls rebind to the restarted bench.
