@@ -13,6 +13,8 @@ public struct SupervisionSettings: Sendable, Equatable {
     public var stableAfterSeconds: Int = 10
     /// Restart a server one of whose calls has run longer than this; nil: never.
     public var hangLimitMilliseconds: Int?
+    /// How long a service asked to stop (`nkctl stop`, `restart`) has to exit before SIGKILL.
+    public var stopGraceMilliseconds: Int = 2_000
     public init() {}
 
     /// What each field may hold; the decoder reports anything outside with file, line and field.
@@ -22,6 +24,7 @@ public struct SupervisionSettings: Sendable, Equatable {
     static let windowRange = 1...3_600
     static let stableAfterRange = 1...3_600
     static let hangLimitRange = 10...3_600_000
+    static let stopGraceRange = 1...600_000
 }
 
 /// What a call may wait for its return when the caller sets no deadline of its own.

@@ -11,5 +11,9 @@ public enum FaultyInterface {
     /// Sleep the given milliseconds before returning (a hung server, for deadlines).
     public static let hold = Procedure<UInt32, Empty>(id: 2, name: "hold", simultaneousCalls: 4)
 
-    public static let all: [ProcedureDescriptor] = [null.descriptor, crash.descriptor, hold.descriptor]
+    /// Crash the whole domain by writing through a bad pointer (SIGSEGV from the CPU).
+    public static let crashByBadPointer = Procedure<Empty, Empty>(id: 3, name: "crashByBadPointer", simultaneousCalls: 4)
+
+    public static let all: [ProcedureDescriptor] = [null.descriptor, crash.descriptor, hold.descriptor,
+                                                    crashByBadPointer.descriptor]
 }

@@ -120,19 +120,29 @@ struct Bindings: ParsableCommand {
 struct Call: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call a procedure over LRPC from nkctl's own client domain.",
-        discussion: "Example: nkctl call clock.now; nkctl call bench.add 2 3")
+        discussion: """
+            Example: nkctl call clock.now; nkctl call bench.add 2 3
+            Options may come before or after the target (nkctl call bench.add 2 3 --json --socket S). \
+            Every word after -- is a procedure argument, even one that looks like an option.
+            """)
     @OptionGroup var kernel: KernelOptions
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: "lrpc or message (default: the image's choice for the interface).") var transport: Transport?
     @Option(help: "Seconds to wait for the service and its answer (default: the image's deadline for the interface).")
     var timeout: Double?
     @Argument(help: "INTERFACE.PROCEDURE") var target: String
-    /// Passthrough, so negative numbers stay arguments; `--json` is still honoured.
+    /// Passthrough, so negative numbers stay arguments; `call`'s options after the target
+    /// are taken out by CallArguments.
     @Argument(parsing: .captureForPassthrough, help: "The procedure's arguments, in order.") var arguments: [String] = []
 
     func run() throws {
-        let json = self.json || arguments.contains("--json")
-        let arguments = self.arguments.filter { $0 != "--json" }
+        let trailing = try CallArguments(arguments)
+        let json = self.json || trailing.json
+        let arguments = trailing.values
+        let transport = try CallArguments.merged(self.transport, trailing.transport, option: "--transport")
+        let timeout = try CallArguments.merged(self.timeout, trailing.timeout, option: "--timeout")
+        var kernel = self.kernel
+        kernel.socket = try CallArguments.merged(kernel.socket, trailing.socket, option: "--socket")
         let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw UsageFailure("expected INTERFACE.PROCEDURE, got '\(target)'") }
         if let timeout, !(timeout > 0 && timeout.isFinite) {

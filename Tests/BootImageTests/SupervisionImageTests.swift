@@ -31,6 +31,7 @@ final class SupervisionImageTests: XCTestCase {
             window_s = 60
             stable_after_s = 5
             hang_limit_ms = 1500
+            stop_grace_ms = 300
             [deadlines]
             clock = 250
             """, path: "t.toml")
@@ -39,6 +40,7 @@ final class SupervisionImageTests: XCTestCase {
         XCTAssertEqual([s.backoffMilliseconds, s.backoffCapMilliseconds, s.budget, s.windowSeconds, s.stableAfterSeconds],
                        [20, 2000, 8, 60, 5])
         XCTAssertEqual(s.hangLimitMilliseconds, 1500)
+        XCTAssertEqual(s.stopGraceMilliseconds, 300)
         XCTAssertEqual(image.callDeadlines, ["clock": 250])
         XCTAssertEqual(image.callDeadlineMilliseconds(for: "clock"), 250)
         XCTAssertEqual(image.callDeadlineMilliseconds(for: "name"), DefaultCallDeadline.defaultMilliseconds)
@@ -48,6 +50,7 @@ final class SupervisionImageTests: XCTestCase {
         let image = try BootImage.parse(text: Self.header, path: "t.toml")
         XCTAssertEqual(image.services[0].supervision, SupervisionSettings())
         XCTAssertNil(image.services[0].supervision.hangLimitMilliseconds)
+        XCTAssertEqual(image.services[0].supervision.stopGraceMilliseconds, 2_000)
         XCTAssertEqual(image.callDeadlines, [:])
     }
 
@@ -60,6 +63,8 @@ final class SupervisionImageTests: XCTestCase {
                        "bad.toml:9: service 'clock'.supervision.backoff_cap_ms: the cap (100 ms) is below backoff_ms (500 ms)")
         XCTAssertEqual(imageError(Self.header + "\n[service.supervision]\nhang_limit_ms = 1"),
                        "bad.toml:8: service 'clock'.supervision.hang_limit_ms: expected an integer from 10 to 3600000, got integer 1")
+        XCTAssertEqual(imageError(Self.header + "\n[service.supervision]\nstop_grace_ms = 0"),
+                       "bad.toml:8: service 'clock'.supervision.stop_grace_ms: expected an integer from 1 to 600000, got integer 0")
         XCTAssertEqual(imageError(Self.header + "\n[service.supervision]\nbudgte = 3"),
                        "bad.toml:8: service 'clock'.supervision: unknown field 'budgte' (did you mean 'budget'?)")
         XCTAssertEqual(imageError(Self.header + "\n[deadlines]\nclock = -5"),

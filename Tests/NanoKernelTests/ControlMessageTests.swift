@@ -26,6 +26,7 @@ final class ControlMessageTests: XCTestCase {
             .unbind(binding: 15), .failed(request: 16, message: "why"), .adminReply(request: 17, body: "{}"),
             .tune(policy: "placement=same-cpu,spin=0"), .registerAgain,
             .revoked(binding: BindingObject(index: 1, generation: 1, secret: 1), reason: "server died"), .stop,
+            .domainEnded(domainID: 18, name: "clock", returning: true),
         ]
     }
 

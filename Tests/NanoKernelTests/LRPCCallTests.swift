@@ -96,6 +96,33 @@ final class LRPCCallTests: KernelTestCase {
                        "a binding object's secret is never shown")
     }
 
+    /// `call`'s options work after the target too (`--socket` was taken for a procedure
+    /// argument); after `--` every word is an argument, even one that looks like an option.
+    func testNkctlCallTakesItsOptionsInAnyPosition() throws {
+        func run(_ args: String...) throws -> (Int32, String) {
+            // No --socket before the target, nor NK_SOCKET: only the trailing one names the kernel.
+            try KernelHarness.run(["/usr/bin/env", "-u", "NK_SOCKET", KernelHarness.nkctl] + args, timeout: 20)
+        }
+        let trailing = try run("call", "bench.add", "2", "3", "--socket", kernel.socketPath)
+        XCTAssertEqual(trailing.0, 0, trailing.1)
+        XCTAssertEqual(trailing.1, "value: 5\n")
+        let mixed = try run("call", "bench.add", "--json", "-2", "--socket=\(kernel.socketPath)", "--timeout", "5", "7")
+        XCTAssertEqual(mixed.0, 0, mixed.1)
+        XCTAssertEqual(mixed.1, "{\"value\": 5}\n")
+        // Text that looks like an option travels after --.
+        let write = try run("call", "file.write", "--socket", kernel.socketPath, "odd.txt", "--", "--socket")
+        XCTAssertEqual(write.0, 0, write.1)
+        let read = try run("call", "--socket", kernel.socketPath, "file.read", "odd.txt", "--json")
+        XCTAssertEqual(read.0, 0, read.1)
+        XCTAssertTrue(read.1.contains("\"--socket\""), read.1)
+        let dangling = try run("call", "bench.add", "2", "3", "--socket")
+        XCTAssertEqual(dangling.0, 2, dangling.1)
+        XCTAssertTrue(dangling.1.contains("--socket needs a value"), dangling.1)
+        let conflicting = try run("call", "--socket", kernel.socketPath, "bench.add", "2", "3", "--socket", "/nonexistent")
+        XCTAssertEqual(conflicting.0, 2, conflicting.1)
+        XCTAssertTrue(conflicting.1.contains("--socket is given twice"), conflicting.1)
+    }
+
     func testEightThreadsOfTenThousandCallsGetTheirOwnResults() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }

@@ -207,6 +207,75 @@ final class SupervisionTests: KernelTestCase {
         }
     }
 
+    /// SEGV, ILL, BUS, FPE and PIPE sent by the operator were dropped by the namespace's
+    /// init; now each ends the service as the operator expects, and its policy restarts it.
+    func testFaultSignalsFromKillEndAServiceAlthoughItIsItsNamespacesInit() throws {
+        try boot(benchSupervision: "[service.supervision]\nbudget = 20")
+        for (signal, number) in [("SEGV", SIGSEGV), ("ILL", SIGILL), ("BUS", SIGBUS), ("FPE", SIGFPE), ("PIPE", SIGPIPE)] {
+            let pid = try kernel.domain("bench").pid
+            let sent = try nkctl("kill", "bench", "--signal", signal)
+            XCTAssertEqual(sent.status, 0, sent.output)
+            XCTAssertTrue(waitForReady("bench", notPid: pid), "SIG\(signal) did nothing: \(kernel.log)")
+            XCTAssertEqual(try kernel.domain("bench").lastExit, "exited on signal \(number) (status \(128 + number))")
+        }
+    }
+
+    /// A signal the service has no handler for would be dropped (it is its namespace's
+    /// init): the kernel says so and sends nothing, instead of reporting it sent.
+    func testASignalTheServiceWouldDropIsRefusedWithTheReason() throws {
+        try boot()
+        let bench = try kernel.domain("bench")
+        let refused = try nkctl("kill", "bench", "--signal", "40")
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("not sent: signal 40 would have no effect: bench is the init of its pid namespace"),
+                      refused.output)
+        let after = try kernel.domain("bench")
+        XCTAssertEqual(after.pid, bench.pid)
+        XCTAssertEqual(after.state, "ready")
+    }
+
+    /// The grace before SIGKILL is the image's `stop_grace_ms`, not a constant.
+    func testTheStopGraceComesFromTheImage() throws {
+        try boot(benchSupervision: "[service.supervision]\nstop_grace_ms = 300")
+        let stop = try nkctl("stop", "bench")
+        XCTAssertEqual(stop.status, 0, stop.output)
+        XCTAssertTrue(stop.output.contains("SIGKILL after 300 ms"), stop.output)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { (try? self.kernel.domain("bench"))?.state == "stopped" }, kernel.log)
+        let clockStop = try nkctl("stop", "clock")
+        XCTAssertTrue(clockStop.output.contains("SIGKILL after 2000 ms"), clockStop.output)
+    }
+
+    /// A real fault (a bad pointer: the CPU's SIGSEGV) still ends the service by the signal.
+    func testARealCrashIsStillReportedWithItsSignal() throws {
+        let image = kernel.writeImage("""
+            [image]
+            name = "crash"
+
+            [operator]
+            imports = ["faulty"]
+
+            \(KernelHarness.coreServices())
+
+            [[service]]
+            name = "faulty"
+            executable = "nk-faulty"
+            provides = ["faulty"]
+            imports = ["name"]
+            """)
+        try kernel.boot(image: image)
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let faulty = ServiceConnection(runtime: runtime, interface: FaultyInterface.name)
+        for (procedure, number) in [(FaultyInterface.crashByBadPointer, SIGSEGV), (FaultyInterface.crash, SIGILL)] {
+            let pid = try kernel.domain("faulty").pid
+            XCTAssertThrowsError(try faulty.call(procedure, Empty(), timeoutSeconds: 8)) { error in
+                guard case .serverDied = error as? CallError else { return XCTFail("expected serverDied, got \(error)") }
+            }
+            XCTAssertTrue(waitForReady("faulty", notPid: pid), kernel.log)
+            XCTAssertEqual(try kernel.domain("faulty").lastExit, "killed by signal \(number)")
+        }
+    }
+
     func testAStoppedAndContinuedServiceSurvivesWithACallInFlight() throws {
         try boot()
         let runtime = try kernel.connect()

@@ -34,6 +34,10 @@ public final class DomainRuntime: @unchecked Sendable {
     private var clientBindings: [UInt32: WeakClientBinding] = [:]
     /// Run on the control thread when the kernel revokes one of this domain's bindings.
     public var onRevoked: (@Sendable (BindingObject, String) -> Void)?
+    /// The registry's part: run on the control thread when the kernel says a domain ended
+    /// (id, name, whether its service restarts). It must not block: it holds up this
+    /// domain's control messages.
+    public var onDomainEnded: (@Sendable (UInt32, String, Bool) -> Void)?
     /// Run when the operator asks this service to stop; the default exits cleanly.
     public var onStop: @Sendable () -> Void = { exit(0) }
     /// How long an import waits for a server that is down or restarting (seconds).
@@ -55,12 +59,28 @@ public final class DomainRuntime: @unchecked Sendable {
     /// of its pid namespace, and Linux drops such a signal sent to an init that has no
     /// handler for it (kill(2) of SIGTERM, abort()'s SIGABRT): with this handler the
     /// domain ends as a process would, with status 128 + the signal, and the kernel sees
-    /// a failure. Faults (SIGSEGV, SIGILL, SIGBUS, SIGFPE) are forced by the CPU and keep
-    /// their default action.
-    static let terminationSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM]
+    /// a failure.
+    static let terminationSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE]
+
+    /// Fault signals. A real fault (the CPU's, si_code > 0) is forced on the process and
+    /// kills even an init; but the same signals sent by kill(2) (`nkctl kill --signal
+    /// SEGV`) would be dropped. The handler tells them apart: a sent one ends the domain
+    /// with status 128 + the signal; for a real fault it only runs once (SA_RESETHAND) and
+    /// returns, the instruction faults again, and the default action ends the process by
+    /// the signal, as before.
+    static let faultSignals: [Int32] = [SIGSEGV, SIGILL, SIGBUS, SIGFPE]
 
     private static func exitOnTerminationSignals() {
         for signal in terminationSignals { Glibc.signal(signal) { _exit(128 + $0) } }
+        for signal in faultSignals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_sigaction = { signal, info, _ in
+                // SI_USER, SI_QUEUE, SI_TKILL...: sent by a process, not raised by the CPU.
+                if let info, info.pointee.si_code <= 0 { _exit(128 + signal) }
+            }
+            action.sa_flags = SA_SIGINFO | Int32(bitPattern: UInt32(SA_RESETHAND))
+            sigaction(signal, &action, nil)
+        }
     }
 
     /// Join a running kernel through its control socket (nkctl, tests).
@@ -251,6 +271,8 @@ public final class DomainRuntime: @unchecked Sendable {
         case .stop:
             let stop = monitor.locked { onStop }
             stop()
+        case .domainEnded(let id, let name, let returning):
+            if let ended = monitor.locked({ onDomainEnded }) { ended(id, name, returning) }
         case .imported(let r, _, _, _, _, _), .failed(let r, _), .adminReply(let r, _):
             deliver(r, message, fds)
         default:

@@ -38,6 +38,10 @@ public enum ControlMessage: Sendable, Equatable {
     case revoked(binding: BindingObject, reason: String)
     /// To a service: the operator asked it to stop; exit cleanly (SIGKILL follows a grace period).
     case stop
+    /// To the registry (the image's `registry = true` service): this domain (kernel-given
+    /// id and name) ended. `returning`: its service restarts (as a new domain, under the
+    /// same name), so its names wait for it; otherwise they go.
+    case domainEnded(domainID: UInt32, name: String, returning: Bool)
 
     /// Its name, for messages to people ("importInterface", "admin"): never its fields.
     public var kind: String { "\(tag)" }
@@ -74,6 +78,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .registerAgain: .registerAgain
         case .revoked: .revoked
         case .stop: .stop
+        case .domainEnded: .domainEnded
         }
     }
 
@@ -103,6 +108,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .release(let bo): e.bindingObject(bo)
         case .registerAgain, .stop: break
         case .revoked(let bo, let reason): e.bindingObject(bo); e.string(reason)
+        case .domainEnded(let id, let name, let returning): e.u32(id); e.string(name); e.u8(returning ? 1 : 0)
         }
         return e.bytes
     }
@@ -141,6 +147,8 @@ public enum ControlMessage: Sendable, Equatable {
         case .registerAgain: message = .registerAgain
         case .revoked: message = .revoked(binding: try d.bindingObject(), reason: try d.string())
         case .stop: message = .stop
+        case .domainEnded:
+            message = .domainEnded(domainID: try d.u32(), name: try d.string(), returning: try d.u8() != 0)
         }
         try d.finish()
         return message
@@ -169,6 +177,7 @@ public enum ControlTag: UInt8, Sendable, CaseIterable {
     case registerAgain = 109
     case revoked = 110
     case stop = 111
+    case domainEnded = 112
 
     /// May a domain send this to the kernel?
     public var travelsToKernel: Bool { rawValue < 100 }

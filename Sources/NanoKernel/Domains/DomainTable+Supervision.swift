@@ -7,9 +7,6 @@ import Glibc
 import LRPC
 
 extension DomainTable {
-    /// A stop request's grace period before SIGKILL.
-    static let stopGraceNanoseconds: UInt64 = 2_000_000_000
-
     enum Supervised: Equatable { case restarting, backingOff, down, failed }
 
     /// Boot order follows imports: a service starts after the services it imports from
@@ -107,9 +104,14 @@ extension DomainTable {
     func requestStop(_ domain: KernelDomain) {
         domain.stopRequested = true
         domain.state = .stopping
-        domain.stopDeadline = monotonicNanoseconds() + Self.stopGraceNanoseconds
+        domain.stopDeadline = monotonicNanoseconds() + Self.stopGraceNanoseconds(of: domain)
         if let pidfd = domain.pidfd { _ = nk_pidfd_send_signal(pidfd.rawValue, SIGCONT) }
         domain.send(.stop, log: log)
+    }
+
+    /// A stop request's grace period before SIGKILL: the image's `stop_grace_ms`.
+    static func stopGraceNanoseconds(of domain: KernelDomain) -> UInt64 {
+        UInt64(domain.entry?.supervision.stopGraceMilliseconds ?? SupervisionSettings().stopGraceMilliseconds) * 1_000_000
     }
 
     // MARK: imports while a service is down

@@ -133,7 +133,19 @@ extension Kernel {
     func operatorLeft(_ domain: KernelDomain) {
         traceDomainLeaving(domain)
         bindings.revokeAll(of: domain, reason: "operator \(domain.name) disconnected")
+        tellRegistry(domainEnded: domain, returning: false)
         domains.forget(domain)
+    }
+
+    /// The registry holds names by the domain that registered them. A domain never comes
+    /// back, so its names go now rather than wait for the registry's own restart; a
+    /// service that restarts (a new domain, the same name) finds its names kept for it.
+    /// The kernel knows the registry only as the image's `registry = true` service.
+    func tellRegistry(domainEnded domain: KernelDomain, returning: Bool) {
+        guard !shutdownRequested else { return }
+        for registry in domains.all where registry.entry?.isRegistry == true && registry.welcomed && registry.id != domain.id {
+            registry.send(.domainEnded(domainID: domain.id, name: domain.name, returning: returning), log: log)
+        }
     }
 
     /// A service's process is gone: its bindings go (their clients are told), its
@@ -147,7 +159,9 @@ extension Kernel {
         bindings.revokeAll(of: domain, reason: "\(domain.name) died")
         domains.retire(domain)
         guard !shutdownRequested, let entry = domain.entry else { return }
-        if domains.supervise(domain, after: exit) == .failed {
+        let next = domains.supervise(domain, after: exit)
+        tellRegistry(domainEnded: domain, returning: next == .restarting || next == .backingOff)
+        if next == .failed {
             bindings.refuseWaitingImports(of: entry.provides) { [domains, image] in
                 domains.importRefusal(for: $0, image: image) ?? "service '\(entry.name)' failed"
             }

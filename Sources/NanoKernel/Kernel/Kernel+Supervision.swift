@@ -38,11 +38,15 @@ extension Kernel {
         guard let domain, let pidfd = domain.pidfd else {
             return .failure(ControlError("service '\(entry.name)' is not running (\(domain?.state.rawValue ?? "never started"))"))
         }
+        let label = Self.signalNames[bare] == nil ? "signal \(signal)" : "SIG\(bare)"
+        if let reason = SignalEffect.ineffective(signal, label: label, service: entry.name, pid: domain.pid) {
+            return .failure(ControlError("not sent: \(reason)"))
+        }
         guard nk_pidfd_send_signal(pidfd.rawValue, signal) == 0 else {
             return .failure(ControlError("cannot signal \(entry.name): \(Errno.last)"))
         }
         log.info("kernel: operator sent signal \(signal) to \(entry.name) (pid \(domain.pid))")
-        return .success("sent signal \(signal) (SIG\(bare)) to \(entry.name) (pid \(domain.pid))")
+        return .success("sent signal \(signal) (\(label)) to \(entry.name) (pid \(domain.pid))")
     }
 
     private func stop(_ entry: ServiceEntry, _ domain: KernelDomain?) -> Result<String, ControlError> {
@@ -51,10 +55,11 @@ extension Kernel {
             let was = domain.state
             domain.state = .stopped
             domain.restartAt = nil
+            tellRegistry(domainEnded: domain, returning: false)  // its names waited for a restart
             return .success("\(entry.name) stopped (it was \(was.rawValue))")
         }
         domains.requestStop(domain)
-        return .success("stopping \(entry.name) (pid \(domain.pid)); SIGKILL after \(DomainTable.stopGraceNanoseconds / 1_000_000_000) s")
+        return .success("stopping \(entry.name) (pid \(domain.pid)); SIGKILL after \(DomainTable.stopGraceNanoseconds(of: domain) / 1_000_000) ms")
     }
 
     private func start(_ entry: ServiceEntry, _ domain: KernelDomain?) -> Result<String, ControlError> {

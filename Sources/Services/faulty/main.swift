@@ -10,6 +10,12 @@ service.handle(FaultyInterface.crash) { _, _ in
     // raise(): the domain is its pid namespace's init, which ignores signals it sends itself.
     fatalError("faulty: crashing on request")
 }
+service.handle(FaultyInterface.crashByBadPointer) { _, _ in
+    // A real fault, as a use-after-free makes one: the CPU's SIGSEGV, never sent by anyone.
+    let bad = UnsafeMutablePointer<Int>(bitPattern: 16)!
+    bad.pointee = 1
+    return Empty()
+}
 service.handle(FaultyInterface.hold) { milliseconds, _ in
     usleep(min(milliseconds, 60_000) * 1000)
     return Empty()

@@ -10,11 +10,17 @@
 // register the name again (a restarted service does, under its new domain id); nobody
 // else may take it.
 //
-// Liveness. The registry cannot see domains die, so an entry is taken to be live for as
-// long as this name service runs: a domain that dies and is restarted registers again
-// under its new id; one that stays down keeps its name reserved (its clients' calls fail
-// with serverDied) until the name service itself restarts, when the kernel asks every
-// running service to register again and the names of dead domains are forgotten.
+// Liveness. The kernel tells the registry (the image's `registry = true` service) when a
+// domain ends, service or operator session (ControlMessage.domainEnded, with the
+// domain's kernel-given name). A domain never comes back, so its names go at once and
+// cannot stay reserved or fill the registry for others; only a service the kernel is
+// restarting (a new domain under the same name) finds its names kept for it, unlisted
+// and not found by lookup until it registers them again, so nobody takes them while it
+// backs off. A register call already under way when its domain ended could land after
+// the notice: the last `endedMemory` ended domains are remembered and refused (domain
+// ids are never reused; the window is only the calls in flight). When the name service
+// itself restarts, it starts empty and the kernel asks every running service to
+// register again.
 import Interfaces
 import LRPC
 
@@ -22,17 +28,26 @@ final class Registry: @unchecked Sendable {
     struct Entry {
         var domain: UInt32
         var owner: String
+        /// Its domain ended and its service is restarting: kept for the owner only.
+        var waitingForOwner = false
     }
 
     private let monitor = Monitor()
     private var entries: [String: Entry] = [:]
+    /// Domains the kernel said ended, newest last; bounded.
+    private var ended: [UInt32] = []
+    static let endedMemory = 64
 
     func register(_ name: String, domain: UInt32, owner: String) throws {
         if let problem = NameInterface.problem(with: name) { throw ProcedureFailure("cannot register: \(problem)") }
         try monitor.locked { () throws -> Void in
+            guard !ended.contains(domain) else {
+                throw ProcedureFailure("cannot register '\(name)': domain \(domain) has ended")
+            }
             if let existing = entries[name] {
                 guard existing.owner == owner else {
-                    throw ProcedureFailure("cannot register '\(name)': it belongs to \(existing.owner) (domain \(existing.domain))")
+                    let whose = existing.waitingForOwner ? "\(existing.owner), which is restarting" : "\(existing.owner) (domain \(existing.domain))"
+                    throw ProcedureFailure("cannot register '\(name)': it belongs to \(whose)")
                 }
                 entries[name] = Entry(domain: domain, owner: owner)
                 return
@@ -48,9 +63,27 @@ final class Registry: @unchecked Sendable {
         }
     }
 
-    func lookup(_ name: String) -> Registration {
-        monitor.locked { entries[name].map { Registration(found: true, domain: $0.domain) } ?? Registration(found: false, domain: 0) }
+    /// The kernel says `domain` (named `owner`) ended: its names go, or wait for the
+    /// owner's next domain if it is `returning`. A service that stays down loses every
+    /// name it still had waiting from an earlier run too.
+    func domainEnded(_ domain: UInt32, owner: String, returning: Bool) {
+        monitor.locked {
+            if returning {
+                for (name, entry) in entries where entry.domain == domain { entries[name]?.waitingForOwner = true }
+            } else {
+                entries = entries.filter { $0.value.domain != domain && $0.value.owner != owner }
+            }
+            ended.append(domain)
+            if ended.count > Self.endedMemory { ended.removeFirst(ended.count - Self.endedMemory) }
+        }
     }
 
-    func list() -> NameList { monitor.locked { NameList(entries.keys.sorted()) } }
+    func lookup(_ name: String) -> Registration {
+        monitor.locked {
+            guard let entry = entries[name], !entry.waitingForOwner else { return Registration(found: false, domain: 0) }
+            return Registration(found: true, domain: entry.domain)
+        }
+    }
+
+    func list() -> NameList { monitor.locked { NameList(entries.filter { !$0.value.waitingForOwner }.keys.sorted()) } }
 }

@@ -17,4 +17,5 @@ struct NameServer: Name {
 let registry = Registry()
 ServiceMain.run(NameInterface.service(NameServer(registry: registry)), registersWithNameService: false, beforeExport: { runtime in
     try registry.register(NameInterface.name, domain: runtime.domainID, owner: runtime.domainName)
+    runtime.onDomainEnded = { registry.domainEnded($0, owner: $1, returning: $2) }
 })

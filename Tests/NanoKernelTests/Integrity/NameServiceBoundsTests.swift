@@ -76,6 +76,44 @@ final class NameServiceBoundsTests: KernelTestCase {
         assertEveryoneAnswers()
     }
 
+    /// An operator session's names go when it closes: they neither stay reserved nor
+    /// count against the registry's bound.
+    func testAnOperatorSessionsNamesGoWhenItCloses() throws {
+        let other = try DomainRuntime.connect(socketPath: kernel.socketPath, name: "other")
+        let otherNames = try other.importInterface(NameInterface.name)
+        otherNames.callTimeoutSeconds = 10
+        let theirs = (0..<NameInterface.maximumEntriesPerRegistrant).map { "theirs\($0)" }
+        for name in theirs { XCTAssertNoThrow(try otherNames.call(NameInterface.register, InterfaceName(name))) }
+        XCTAssertTrue(Set(try names.call(NameInterface.list, Empty()).names).isSuperset(of: theirs))
+        other.close()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.names.call(NameInterface.list, Empty()).names) == ["bench", "clock", "file", "name"]
+        }, "the closed session's names stay: \((try? names.call(NameInterface.list, Empty()).names) ?? [])")
+        XCTAssertEqual(try names.call(NameInterface.lookup, InterfaceName("theirs0")), Registration(found: false, domain: 0))
+        XCTAssertNoThrow(try names.call(NameInterface.register, InterfaceName("theirs0")))
+        assertEveryoneAnswers()
+    }
+
+    /// A service that stays down (stopped by the operator) loses its names; started
+    /// again, it registers them under its new domain.
+    func testADeadDomainsNamesGo() throws {
+        let old = try kernel.domain("bench")
+        _ = try runtime.admin("stop", argument: "bench")
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { (try? self.kernel.domain("bench"))?.state == "stopped" }, kernel.log)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.names.call(NameInterface.lookup, InterfaceName("bench"))) == Registration(found: false, domain: 0)
+        }, "a stopped service's name stays registered")
+        XCTAssertEqual(try names.call(NameInterface.list, Empty()).names, ["clock", "file", "name"])
+        _ = try runtime.admin("start", argument: "bench")
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.kernel.domain("bench")).map { $0.state == "ready" && $0.id != old.id } ?? false
+        }, kernel.log)
+        let fresh = try kernel.domain("bench")
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.names.call(NameInterface.lookup, InterfaceName("bench"))) == Registration(found: true, domain: fresh.id)
+        }, kernel.log)
+    }
+
     func testOneRegistrantCannotFillTheRegistry() throws {
         for i in 0..<NameInterface.maximumEntriesPerRegistrant {
             XCTAssertNoThrow(try names.call(NameInterface.register, InterfaceName("n\(i)")))
