@@ -26,7 +26,6 @@ final class SupervisionTests: KernelTestCase {
     }
 
     private func nkctl(_ arguments: String...) throws -> (status: Int32, output: String) {
-        // --socket right after the command: `call` passes everything after its target through.
         try KernelHarness.run([KernelHarness.nkctl, arguments[0], "--socket", kernel.socketPath] + arguments.dropFirst(), timeout: 30)
     }
 
@@ -232,6 +231,32 @@ final class SupervisionTests: KernelTestCase {
         let after = try kernel.domain("bench")
         XCTAssertEqual(after.pid, bench.pid)
         XCTAssertEqual(after.state, "ready")
+    }
+
+    /// While a service backs off before its restart, its names wait for it: unlisted, not
+    /// found, and nobody else may take them; its next domain registers them again.
+    func testARestartingServicesNamesWaitForIt() throws {
+        try boot(benchSupervision: "[service.supervision]\nbackoff_ms = 3000")
+        let runtime = try kernel.connect()
+        defer { runtime.close() }
+        let names = try runtime.importInterface(NameInterface.name)
+        let old = try kernel.domain("bench")
+        XCTAssertEqual(try nkctl("kill", "bench").status, 0)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { (try? self.kernel.domain("bench"))?.state.hasPrefix("backing-off") == true },
+                      kernel.log)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 2) {
+            (try? names.call(NameInterface.lookup, InterfaceName("bench"))) == Registration(found: false, domain: 0)
+        }, "a dead domain's name is still found")
+        XCTAssertFalse(try names.call(NameInterface.list, Empty()).names.contains("bench"))
+        XCTAssertThrowsError(try names.call(NameInterface.register, InterfaceName("bench"))) {
+            guard case .procedureFailed(let text) = $0 as? CallError else { return XCTFail("\($0)") }
+            XCTAssertTrue(text.contains("it belongs to bench, which is restarting"), text)
+        }
+        XCTAssertTrue(waitForReady("bench", notPid: old.pid), kernel.log)
+        let fresh = try kernel.domain("bench")
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? names.call(NameInterface.lookup, InterfaceName("bench"))) == Registration(found: true, domain: fresh.id)
+        }, kernel.log)
     }
 
     /// The grace before SIGKILL is the image's `stop_grace_ms`, not a constant.
