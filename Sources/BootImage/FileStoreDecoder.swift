@@ -9,12 +9,19 @@
 //     access = "read-write"               # or "read-only"
 //     max_mib = 1024                      # optional quotas; absent = none
 //     max_files = 100000
+//
+//     upload_idle_s = 600                 # under [service.file]: a partial upload not
+//                                         # written for this long is abandoned and removed
 
 /// The file service's configuration from the image.
 public struct FileStoreConfig: Sendable, Equatable {
     /// Absolute, or nil for the default under the kernel user's state directory.
     public var root: String?
     public var views: [FileViewGrant] = []
+    /// A partial upload (`.upload-*`) not written for this long is removed.
+    public var uploadIdleSeconds = FileStoreConfig.defaultUploadIdleSeconds
+    public static let defaultUploadIdleSeconds = 600
+    static let uploadIdleRange = 1...604_800
     public init(root: String? = nil, views: [FileViewGrant] = []) {
         self.root = root
         self.views = views
@@ -41,7 +48,7 @@ public struct FileViewGrant: Sendable, Equatable {
 enum FileAccess: String { case readOnly = "read-only", readWrite = "read-write" }
 
 enum FileStoreDecoder {
-    static let fields = ["root", "view"]
+    static let fields = ["root", "view", "upload_idle_s"]
     static let viewFields = ["client", "path", "access", "max_mib", "max_files"]
     /// Quotas up to 1 PiB and a billion files: beyond that a typo is likelier than a disk.
     static let maxMiB = 1 << 30
@@ -56,6 +63,7 @@ enum FileStoreDecoder {
             }
             config.root = root.value
         }
+        config.uploadIdleSeconds = try section.integer("upload_idle_s", in: FileStoreConfig.uploadIdleRange) ?? config.uploadIdleSeconds
         guard let views = section.table["view"] else { return config }
         guard case .array(let elements) = views.kind else {
             throw section.failure("view", line: views.line, "expected [[\(section.label).view]] tables, got \(ImageSection.describe(views))")

@@ -84,4 +84,8 @@ public struct CheckedPath: CustomStringConvertible, Sendable {
 /// A restarted service removes those of earlier instances; clients cannot name them.
 public enum TemporaryName {
     public static let prefix = ".nk-put-"
+    /// A client's partial upload (FileClient.upload): an ordinary name to the client, but
+    /// the service removes one left idle (its client died, or the service was killed
+    /// under it) and never creates one by writing in place.
+    public static let uploadPrefix = ".upload-"
 }

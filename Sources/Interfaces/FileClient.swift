@@ -183,7 +183,7 @@ public final class FileClient: @unchecked Sendable {
     }
 
     static func partialName(for path: String) -> String {
-        let name = ".upload-\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
+        let name = TemporaryName.uploadPrefix + "\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
         let parent = parent(of: path)
         return parent.isEmpty ? name : parent + "/" + name
     }

@@ -22,6 +22,7 @@ final class FileStoreImageTests: XCTestCase {
         let image = try BootImage.parse(text: Self.image("""
             [service.file]
             root = "/srv/files"
+            upload_idle_s = 30
             [[service.file.view]]
             client = "operator"
             access = "read-write"
@@ -31,10 +32,14 @@ final class FileStoreImageTests: XCTestCase {
             max_mib = 2
             max_files = 50
             """), path: "files.toml")
-        XCTAssertEqual(image.services[0].fileStore, FileStoreConfig(root: "/srv/files", views: [
+        var expected = FileStoreConfig(root: "/srv/files", views: [
             FileViewGrant(client: "operator", path: "", writable: true),
             FileViewGrant(client: "notes", path: "apps/notes", writable: false, maxBytes: 2 << 20, maxFiles: 50),
-        ]))
+        ])
+        expected.uploadIdleSeconds = 30
+        XCTAssertEqual(image.services[0].fileStore, expected)
+        let defaults = try BootImage.parse(text: Self.image("[service.file]"), path: "files.toml")
+        XCTAssertEqual(defaults.services[0].fileStore?.uploadIdleSeconds, FileStoreConfig.defaultUploadIdleSeconds)
     }
 
     func testBadFieldsAreNamedWithTheirLine() {
@@ -67,5 +72,8 @@ final class FileStoreImageTests: XCTestCase {
         let huge = refused("[[service.file.view]]\nclient = \"*\"\nmax_files = 9999999999")
         XCTAssertEqual(huge?.field, "service 'file'.file.view[1].max_files")
         XCTAssertEqual(huge?.line, 11)
+        let idle = refused("[service.file]\nupload_idle_s = 0")
+        XCTAssertEqual(idle?.field, "service 'file'.file.upload_idle_s")
+        XCTAssertEqual(idle?.line, 10)
     }
 }

@@ -546,6 +546,69 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(onDisk, ["b", "c", "d", "data.bin", "e", "other.bin"])
     }
 
+    /// A partial upload its client abandoned (the client died, or an earlier instance of
+    /// the service was killed under it) is removed once idle for `upload_idle_s`, and its
+    /// view's quota gets the room back; one still being written stays; writing in place
+    /// never makes a partial upload (a removed one is `notFound`, not a file with a hole).
+    func testAbandonedUploadsAreRemovedOnceIdle() throws {
+        try FileManager.default.createDirectory(atPath: root + "/old", withIntermediateDirectories: true)
+        plant(root + "/old/.upload-0ld", bytes("left by a killed service"))
+        if geteuid() == 0 {
+            for path in ["/old", "/old/.upload-0ld"] { XCTAssertEqual(chown(root + path, 65534, 65534), 0) }
+        }
+        let files = try boot(views: """
+            upload_idle_s = 1
+            [[service.file.view]]
+            client = "operator"
+            path = ""
+            access = "read-write"
+            max_files = 5
+            """)
+        // As a client that died mid-upload leaves them: two partial files, idle from now on.
+        try files.write(".upload-dead1", bytes("half"))
+        try files.write(".upload-dead2", bytes("half"))
+        // A live upload keeps writing past the idle time and is kept.
+        try files.write(".upload-live", [])
+        XCTAssertEqual(fileError(try files.write("full", [])), .quotaFiles)  // old, old/.upload-0ld, three partials
+        let start = Date()
+        var offset: UInt64 = 0
+        while Date().timeIntervalSince(start) < 3 {
+            _ = try? files.write(".upload-live", at: offset, bytes("chunk"))
+            offset += 5
+            usleep(200_000)
+        }
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            !FileManager.default.fileExists(atPath: self.root + "/.upload-dead1")
+                && !FileManager.default.fileExists(atPath: self.root + "/.upload-dead2")
+                && !FileManager.default.fileExists(atPath: self.root + "/old/.upload-0ld")
+        }, "abandoned partial uploads stay: \((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])")
+        XCTAssertEqual(fileError(try files.write(".upload-dead1", at: 4, bytes("rest"))), .notFound)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/.upload-dead1"))
+        try files.rename(".upload-live", to: "done.bin")
+        XCTAssertEqual(try files.stat("done.bin").size, offset)
+        // The quota counted the removed files out: room for new ones.
+        XCTAssertNoThrow(try files.write("new", []))
+    }
+
+    /// A hard link planted in the root from the host could name a file outside it: its
+    /// contents are refused; removing or replacing the name leaves the other file alone.
+    func testHardLinksPlantedFromTheHostAreNotFollowed() throws {
+        let files = try boot()
+        let secret = kernel.directory + "/secret.txt"
+        plant(secret, bytes("outside"))
+        XCTAssertEqual(chmod(secret, 0o666), 0)
+        XCTAssertEqual(link(secret, root + "/hard"), 0)
+        XCTAssertEqual(fileError(try files.read("hard")), .notRegular)
+        XCTAssertEqual(fileError(try files.write("hard", at: 0, bytes("changed"))), .notRegular)
+        XCTAssertEqual(fileError(try files.append("hard", bytes("changed"))), .notRegular)
+        XCTAssertEqual(fileError(try files.truncate("hard", to: 0)), .notRegular)
+        XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "outside")
+        try files.write("hard", bytes("replaced"))  // a new file under the name
+        XCTAssertEqual(try files.read("hard").data, bytes("replaced"))
+        try files.remove("hard")
+        XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "outside")
+    }
+
     /// The root on a 256 KiB tmpfs: a full disk is `noSpace`, and nothing already written
     /// changes (a failed append leaves the old length, a failed put the old file).
     func testAFullDiskDamagesNothing() throws {

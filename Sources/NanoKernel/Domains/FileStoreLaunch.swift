@@ -49,9 +49,10 @@ enum FileStoreLaunch {
     }
 
     /// NK_FILE_CONFIG: the image's service names (so the service can tell a service
-    /// caller from an operator client) and the view grants, one per line.
+    /// caller from an operator client), the view grants, one per line, and how long a
+    /// partial upload may stay idle.
     static func configText(_ config: FileStoreConfig, services: [String]) -> String {
-        var lines = services.map { "service\t\($0)" }
+        var lines = services.map { "service\t\($0)" } + ["upload_idle_s\t\(config.uploadIdleSeconds)"]
         for v in config.views {
             lines.append("view\t\(v.client)\t\(v.writable ? "rw" : "ro")\t\(v.maxBytes)\t\(v.maxFiles)\t\(v.path)")
         }

@@ -4,6 +4,7 @@
 //
 //     service<TAB>NAME                                   one per service in the image
 //     view<TAB>CLIENT<TAB>rw|ro<TAB>MAX_BYTES<TAB>MAX_FILES<TAB>PATH
+//     upload_idle_s<TAB>SECONDS                          a partial upload idle this long is removed
 //
 // CLIENT is "operator" (any nkctl or other operator client), "*" (any service of the
 // image without a grant of its own) or a service's name. PATH may contain "{client}".
@@ -22,6 +23,7 @@ struct FileServiceConfig {
     var rootFD: Int32 = -1
     var services: Set<String> = []
     var grants: [ViewGrant] = []
+    var uploadIdleSeconds = 600
 
     static func fromEnvironment() throws -> FileServiceConfig {
         var config = FileServiceConfig()
@@ -35,6 +37,9 @@ struct FileServiceConfig {
             switch fields.first {
             case "service" where fields.count == 2:
                 config.services.insert(fields[1])
+            case "upload_idle_s" where fields.count == 2:
+                guard let seconds = Int(fields[1]), seconds > 0 else { throw ConfigError("NK_FILE_CONFIG: bad line '\(line)'") }
+                config.uploadIdleSeconds = seconds
             case "view" where fields.count == 6:
                 guard let bytes = UInt64(fields[3]), let files = UInt64(fields[4]), ["rw", "ro"].contains(fields[2]) else {
                     throw ConfigError("NK_FILE_CONFIG: bad view line '\(line)'")

@@ -19,9 +19,12 @@ final class FileStore: @unchecked Sendable {
     /// those an earlier instance left.
     let instance: String
     private var temporaries: UInt64 = 0
+    /// Partial uploads and when each was last written; guarded by the write lock.
+    let uploads: Uploads
 
-    init(root: Int32) {
+    init(root: Int32, uploadIdleSeconds: Int) {
         quotas = Quotas(root: root)
+        uploads = Uploads(idleSeconds: uploadIdleSeconds)
         instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     }
 
@@ -95,6 +98,7 @@ final class FileStore: @unchecked Sendable {
         try view.requireWritable()
         return try changing { () throws(FileError) -> WriteResult in
             let (fd, old, created) = try openForWriting(view, path)
+            try touchIfPartial(view, path)
             let at = append ? old : offset
             guard at <= UInt64(Int64.max) - UInt64(data.count) else {
                 throw FileError(.tooLarge, "offset \(at) + \(data.count) bytes is past what a file may hold")
@@ -118,6 +122,7 @@ final class FileStore: @unchecked Sendable {
         guard size <= UInt64(Int64.max) else { throw FileError(.tooLarge, "size \(size) is past what a file may hold") }
         return try changing { () throws(FileError) -> WriteResult in
             let (fd, st) = try openRegular(view, path, O_WRONLY)
+            try touchIfPartial(view, path)
             let old = UInt64(st.st_size)
             try quotas.check(view, bytes: Int64(size) - Int64(old), files: 0)
             guard ftruncate(fd.fd, off_t(size)) == 0 else { throw Beneath.failure(errno, path.description) }
@@ -140,6 +145,7 @@ final class FileStore: @unchecked Sendable {
             let parent = try openParent(view, path, create: true)
             let change = try Self.replacing(Beneath.statEntry(parent.fd, name), with: data.count, path)
             try quotas.check(view, bytes: change.bytes, files: change.files)
+            try touchIfPartial(view, path)
             quotas.charge(at, bytes: change.bytes, files: change.files)
             temporaries += 1
             return (parent, change, "\(TemporaryName.prefix)\(instance)-\(temporaries)")
@@ -202,6 +208,7 @@ final class FileStore: @unchecked Sendable {
             let flags = Beneath.isDirectory(st) ? AT_REMOVEDIR : 0
             guard unlinkat(parent.fd, path.name!, flags) == 0 else { throw Beneath.failure(errno, path.description) }
             quotas.charge(rootRelative(view, path), bytes: Beneath.isRegular(st) ? -Int64(st.st_size) : 0, files: -1)
+            uploads.forget(rootRelative(view, path))
         }
     }
 
@@ -211,6 +218,7 @@ final class FileStore: @unchecked Sendable {
             let source = try openParent(view, from, create: false)
             guard let moving = Beneath.statEntry(source.fd, from.name!) else { throw FileError(.notFound, "\(from) does not exist") }
             let target = try openParent(view, to, create: true)
+            try touchIfPartial(view, to)
             let replaced = Beneath.statEntry(target.fd, to.name!)
             if let replaced, Beneath.isDirectory(replaced) != Beneath.isDirectory(moving) {
                 throw Beneath.isDirectory(replaced) ? FileError(.isDirectory, "\(to) is a directory")
@@ -220,6 +228,7 @@ final class FileStore: @unchecked Sendable {
                 if errno == EINVAL { throw FileError(.invalidPath, "cannot move \(from) into itself") }
                 throw Beneath.failure(errno, "\(from) -> \(to)")
             }
+            uploads.forget(rootRelative(view, from))
             if Beneath.isDirectory(moving) { quotas.recountAll(); return }
             let size = Beneath.isRegular(moving) ? Int64(moving.st_size) : 0
             quotas.charge(rootRelative(view, from), bytes: -size, files: -1)
@@ -258,6 +267,11 @@ final class FileStore: @unchecked Sendable {
         let st = try Beneath.stat(fd.fd, path.description)
         if Beneath.isDirectory(st) { throw FileError(.isDirectory, "\(path) is a directory") }
         if !Beneath.isRegular(st) { throw FileError(.notRegular, "\(path) is not a regular file") }
+        // A second name (a hard link made on the host) may be outside the root: its
+        // contents are not the view's to read or change. The service makes none itself.
+        if st.st_nlink > 1 {
+            throw FileError(.notRegular, "\(path) has \(st.st_nlink) names (hard links); the service opens only files with one name")
+        }
         return (fd, st)
     }
 
@@ -269,6 +283,11 @@ final class FileStore: @unchecked Sendable {
             return (fd, UInt64(st.st_size), false)
         } catch {
             guard error.code == .notFound else { throw error }
+        }
+        if Uploads.isPartial(path.name!) {
+            // Removed as abandoned, or never made: creating it here would hide the lost
+            // start of an upload behind a hole.
+            throw FileError(.notFound, "\(path) is not there: a partial upload starts with write, and one not written for \(uploads.idleNanoseconds / 1_000_000_000) s is removed")
         }
         let parent = try openParent(view, path, create: true)
         try quotas.check(view, bytes: 0, files: 1)
@@ -307,8 +326,35 @@ final class FileStore: @unchecked Sendable {
         }
     }
 
+    /// Record a write to a partial upload (write lock held).
+    private func touchIfPartial(_ view: View, _ path: CheckedPath) throws(FileError) {
+        guard let name = path.name, Uploads.isPartial(name) else { return }
+        try uploads.touch(rootRelative(view, path), view: view.path, now: monotonicNanoseconds())
+    }
+
+    /// Remove the partial uploads not written for the idle time. Returns how many went.
+    @discardableResult
+    func removeIdleUploads(now: UInt64 = monotonicNanoseconds()) -> Int {
+        writeLock.locked {
+            uploads.takeIdle(now: now).reduce(0) { $0 + (removeUpload($1) ? 1 : 0) }
+        }
+    }
+
+    /// Unlink a partial upload by its path from the root, charging its view's quota.
+    private func removeUpload(_ path: String) -> Bool {
+        var components = path.split(separator: "/").map(String.init)
+        guard let name = components.popLast(), Uploads.isPartial(name),
+              let parent = try? Beneath.open(quotas.root, components.isEmpty ? "." : components.joined(separator: "/"),
+                                             NK_O_PATH | O_DIRECTORY, shown: path),
+              let st = Beneath.statEntry(parent.fd, name), Beneath.isRegular(st),
+              unlinkat(parent.fd, name, 0) == 0 else { return false }
+        quotas.charge(path, bytes: -Int64(st.st_size), files: -1)
+        return true
+    }
+
     /// Temporary files an earlier instance left behind (killed between create and rename).
-    func removeStaleTemporaries(in directory: Int32) {
+    /// Partial uploads found on the way are recorded, so they go once idle.
+    func removeStaleTemporaries(in directory: Int32, at path: String = "") {
         let fd = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0, let dir = fdopendir(fd) else { if fd >= 0 { close(fd) }; return }
         defer { closedir(dir) }
@@ -318,6 +364,9 @@ final class FileStore: @unchecked Sendable {
             if name == "." || name == ".." { continue }
             if name.hasPrefix(TemporaryName.prefix) && !name.hasPrefix(TemporaryName.prefix + instance + "-") {
                 unlinkat(dirfd(dir), name, 0)
+            } else if Uploads.isPartial(name) {
+                let found = path.isEmpty ? name : path + "/" + name
+                writeLock.locked { uploads.found(found, now: monotonicNanoseconds()) }
             } else if entry.pointee.d_type == UInt8(DT_DIR)
                         || (entry.pointee.d_type == UInt8(DT_UNKNOWN) && Beneath.statEntry(dirfd(dir), name).map(Beneath.isDirectory) == true) {
                 subdirectories.append(name)
@@ -325,7 +374,7 @@ final class FileStore: @unchecked Sendable {
         }
         for name in subdirectories {
             let sub = openat(dirfd(dir), name, NK_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if sub >= 0 { removeStaleTemporaries(in: sub); close(sub) }
+            if sub >= 0 { removeStaleTemporaries(in: sub, at: path.isEmpty ? name : path + "/" + name); close(sub) }
         }
     }
 }

@@ -15,7 +15,7 @@ do {
     exit(1)
 }
 let views = Views(config: config)
-let store = FileStore(root: config.rootFD)
+let store = FileStore(root: config.rootFD, uploadIdleSeconds: config.uploadIdleSeconds)
 
 /// Every procedure: the caller's view from the kernel's context, the path checked, the body.
 func serve<A, R>(_ procedure: Procedure<A, R>, on service: Service,
@@ -76,7 +76,17 @@ serve(FileInterface.put, on: service) { view, a throws(FileError) in
 
 // A killed instance may have left a temporary file between its create and its rename.
 // Removed in the background: a large store must not delay the service's start. Only
-// files of earlier instances are touched (the name carries the instance).
+// files of earlier instances are touched (the name carries the instance). Then, for as
+// long as the service runs, partial uploads left idle are removed (Uploads.swift).
 ServiceMain.run(service) { _ in
-    try OSThread.spawn(name: "nk-file-cleanup") { store.removeStaleTemporaries(in: config.rootFD) }
+    try OSThread.spawn(name: "nk-file-cleanup") {
+        store.removeStaleTemporaries(in: config.rootFD)
+        // A quarter of the idle time between looks (at most a minute): an abandoned
+        // upload goes within 1.25 times the idle time.
+        let pause = min(max(config.uploadIdleSeconds * 250_000, 100_000), 60_000_000)
+        while true {
+            usleep(UInt32(pause))
+            store.removeIdleUploads()
+        }
+    }
 }
