@@ -34,4 +34,15 @@ final class DomainTableTests: XCTestCase {
         table.forget(domain)
         XCTAssertNil(table[domain.id])
     }
+
+    /// Every domain that leaves (each nkctl command is one) passes through the trace, on
+    /// or off; it must keep nothing of it after.
+    func testTheTraceKeepsNoCursorOfADomainThatLeft() throws {
+        let trace = CallTrace()
+        let page = TrapPage(region: try SharedRegion.create(name: "nk-test-trace", size: TrapPage.size))
+        trace.collectClientReports(domain: 1, page: page)
+        XCTAssertEqual(trace.domainCursors, 1)
+        for id in UInt32(1)...500 { trace.domainLeft(id, page: page) }
+        XCTAssertEqual(trace.domainCursors, 0)
+    }
 }

@@ -108,8 +108,6 @@ final class CallTrace: @unchecked Sendable {
         s.serverStamps = s.serverStamps.filter { $0.value.entry >= first }
         s.bindingsByRequest = s.bindingsByRequest.filter { $0.value >= first }
         s.bindingsByObject = s.bindingsByObject.filter { $0.value >= first }
-        // Cursors of domains long gone; a live domain's cursor restarts at its newest reports.
-        if s.reportsRead.count > 1024 { s.reportsRead.removeAll() }
     }
 
     /// Add steps to an entry (and optionally change its outcome or what it still waits for).
@@ -204,6 +202,17 @@ final class CallTrace: @unchecked Sendable {
             s.reportsRead[domain] = read
         }
     }
+
+    /// A domain is leaving: read what it reported last, then drop its cursor (domain ids
+    /// are never reused). Every domain leaves through here, traced or not, so a cursor
+    /// kept after would grow the table by one per operator session.
+    func domainLeft(_ domain: UInt32, page: TrapPage) {
+        collectClientReports(domain: domain, page: page)
+        state.withLock { _ = $0.reportsRead.removeValue(forKey: domain) }
+    }
+
+    /// Domains whose report cursor the trace keeps (tests).
+    var domainCursors: Int { state.withLock { $0.reportsRead.count } }
 
     /// Client reports kept while their call is not yet recorded.
     static let earlyReports = 64

@@ -32,7 +32,7 @@ extension Kernel {
 
     /// A domain is going: collect its last call reports, and if it owned the trace, stop it.
     func traceDomainLeaving(_ domain: KernelDomain) {
-        if let page = domain.trapPage { trace.collectClientReports(domain: domain.id, page: page) }
+        if let page = domain.trapPage { trace.domainLeft(domain.id, page: page) }
         if trace.isOn, trace.owner == domain.id { trace.turn(on: false, owner: nil, pages: tracedPages.map(\.1)) }
     }
 }
