@@ -17,7 +17,7 @@ final class BindingManagerTests: XCTestCase {
     private let image = BootImage(
         path: "test.toml", name: "test",
         services: [BindingManagerTests.entry("clock", provides: ["clock"]), BindingManagerTests.entry("hostile", provides: ["hostile"])],
-        operatorImports: ["clock"])
+        operatorImports: ["clock", "hostile"])
 
     private static func entry(_ name: String, provides: [String]) -> ServiceEntry {
         var e = ServiceEntry(name: name, executable: "nk-\(name)")
@@ -53,6 +53,11 @@ final class BindingManagerTests: XCTestCase {
     private let clock = InterfaceDescriptor(name: "clock", procedures: [
         ProcedureDescriptor(id: 0, name: "now", astackSize: 8, simultaneousCalls: 2,
                             arguments: FieldLayout(signature: "")!, results: FieldLayout(signature: "nanoseconds:u64")!),
+    ])
+
+    private let hostile = InterfaceDescriptor(name: "hostile", procedures: [
+        ProcedureDescriptor(id: 0, name: "null", astackSize: 8, simultaneousCalls: 1,
+                            arguments: FieldLayout(signature: "")!, results: FieldLayout(signature: "")!),
     ])
 
     /// Export clock from `server`, import it from `client`: the server is offered binding N.
@@ -125,6 +130,42 @@ final class BindingManagerTests: XCTestCase {
         XCTAssertEqual(server.refusals.loadRelaxed(), 0)
         XCTAssertTrue(server.isAlive)
         XCTAssertTrue(bindings.live.isEmpty)
+    }
+
+    /// A server that never answers its offers fills only its own memory of withdrawn
+    /// offers: an honest server's late answer to its own withdrawn offer is still
+    /// recognised. Before, one shared bound (1024) evicted entries at random once a
+    /// silent server had more withdrawn offers than that, and the honest server's late
+    /// answer was taken for a forgery and cut it off.
+    func testASilentServerCannotMakeAnHonestServersLateAnswerAForgery() throws {
+        var roomy = image
+        roomy.quotas.pendingBindsPerClient = 10_000
+        roomy.quotas.bindingsPerInterface = 10_000
+        roomy.quotas.bindingsPerClient = 10_000
+        bindings = BindingManager(image: roomy, log: log)
+        table = DomainTable(launcher: nil, bindingTable: bindings.table, log: log, trace: CallTrace())
+        let server = try domain("clock", entry: image.services[0])
+        let silent = try domain("hostile", entry: image.services[1])
+        let client = try domain("op")
+        let index = try offer(server: server, client: client)
+        bindings.revokeAll(of: client, reason: "client left")
+        XCTAssertEqual(try next(server), .unbind(binding: index))
+
+        bindings.export(hostile, from: silent)
+        XCTAssertEqual(try next(silent), .exported(interface: "hostile"))
+        // 6000 offers pending at once (each its own binding index), then all withdrawn.
+        let offers = 6_000
+        for request in 0..<offers {
+            bindings.importInterface("hostile", for: client, request: UInt32(request), transport: .lrpc)
+            guard case .bind = try next(silent) else { return XCTFail("request \(request): no offer") }
+        }
+        XCTAssertEqual(bindings.pending.count, offers)
+        // The silent server never answers: every offer expires and is withdrawn. (Its
+        // channel overflows and it is marked to be cut off: its own trouble.)
+        bindings.expireOffers(now: .max)
+        XCTAssertTrue(bindings.pending.isEmpty)
+        XCTAssertNil(bindings.bindAccepted(index, by: server), "the honest late answer was taken for a forgery")
+        XCTAssertEqual(server.refusals.loadRelaxed(), 0)
     }
 
     func testImportsInProgressStopAtTheQuota() throws {

@@ -28,16 +28,14 @@ final class BindingManager {
     private(set) var pending: [UInt32: PendingBind] = [:]
 
     private(set) var waitingImports: [WaitingImport] = []
-    /// Offers withdrawn before their server answered: (binding index, server id).
-    private var withdrawn: Set<WithdrawnOffer> = []
-
-    struct WithdrawnOffer: Hashable {
-        let index: UInt32
-        let server: UInt32
-    }
-    /// Withdrawn offers remembered at most (a server answers each offer once; one that
-    /// never answers cannot grow this past the bound).
-    static let withdrawnMemory = 1024
+    /// Offers withdrawn before their server answered, per server id: binding indexes,
+    /// oldest first.
+    private var withdrawn: [UInt32: [UInt32]] = [:]
+    /// Withdrawn offers remembered per server (a server answers each offer once). Per
+    /// server, so one that never answers forgets only its own: with one shared bound its
+    /// silence would push out an honest server's entry, and that server's late answer
+    /// would be taken for a forgery and cut it off.
+    static let withdrawnPerServer = 64
 
     /// The most a client may ask the kernel to hold an import while its server is down.
     static let maximumImportWaitMilliseconds: UInt32 = 60_000
@@ -255,7 +253,11 @@ final class BindingManager {
     /// withdrawn from it is dropped; anything else is an attempt on someone else's
     /// binding: refused, counted and logged against the sender, who is cut off.
     private func answerToNoOffer(_ index: UInt32, from server: KernelDomain, _ what: String) -> String? {
-        if withdrawn.remove(WithdrawnOffer(index: index, server: server.id)) != nil { return nil }
+        if let position = withdrawn[server.id]?.firstIndex(of: index) {
+            withdrawn[server.id]!.remove(at: position)
+            if withdrawn[server.id]!.isEmpty { withdrawn[server.id] = nil }
+            return nil
+        }
         refuseForeign(what, from: server)
         return what
     }
@@ -287,8 +289,10 @@ final class BindingManager {
         table.revoke(offer.binding.bindingObject)
         let server = offer.binding.server
         if remember && server.isAlive {
-            if withdrawn.count >= Self.withdrawnMemory { withdrawn.remove(withdrawn.first!) }
-            withdrawn.insert(WithdrawnOffer(index: index, server: server.id))
+            var remembered = withdrawn[server.id] ?? []
+            if remembered.count >= Self.withdrawnPerServer { remembered.removeFirst() }
+            remembered.append(index)
+            withdrawn[server.id] = remembered
         }
         if tellingServer && server.isAlive { server.send(.unbind(binding: index), log: log) }
     }
@@ -352,7 +356,7 @@ final class BindingManager {
             }
         }
         waitingImports.removeAll { $0.client === domain }
-        withdrawn = withdrawn.filter { $0.server != domain.id }
+        withdrawn[domain.id] = nil
         for (name, exporter) in exporters where exporter === domain { exporters[name] = nil }
     }
 
