@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     nk_probe_host(&host);
     nk_filter filter;
     char err[512];
-    if (nk_filter_build(NULL, 0, &filter, err, sizeof err) != 0) {
+    if (nk_filter_build(NULL, 0, 0, &filter, err, sizeof err) != 0) {
         fprintf(stderr, "filter: %s\n", err);
         return 1;
     }

@@ -94,6 +94,88 @@ static void create_path(const nk_attack_env *env, nk_attack_result *out) {
             what);
 }
 
+// A durable store's write, as a service does it: a temporary file in the directory
+// env->path, written, fsync'd, renamed over the store file, then read back.
+static void durable_write(const nk_attack_env *env, nk_attack_result *out) {
+    char temporary[240], store[240], what[300];
+    snprintf(temporary, sizeof temporary, "%.200s/.store.tmp", env->path);
+    snprintf(store, sizeof store, "%.200s/store", env->path);
+    static const char data[] = "durable\n";
+    long fd = syscall(SYS_openat, AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    snprintf(what, sizeof what, "openat(\"%.200s\", O_CREAT|O_WRONLY)", temporary);
+    if (fd < 0)
+        return outcome(out, fd, what);
+    long rc = syscall(SYS_write, fd, data, sizeof data - 1);
+    if (rc == (long)sizeof data - 1)
+        rc = syscall(SYS_fsync, fd);
+    syscall(SYS_close, fd);
+    if (rc < 0)
+        return outcome(out, rc, "write and fsync");
+    if ((rc = syscall(SYS_rename, temporary, store)) < 0)
+        return outcome(out, rc, "rename");
+    char back[16] = {0};
+    fd = syscall(SYS_openat, AT_FDCWD, store, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return outcome(out, fd, "openat(store, O_RDONLY)");
+    rc = syscall(SYS_read, fd, back, sizeof back - 1);
+    syscall(SYS_close, fd);
+    if (rc != (long)sizeof data - 1 || memcmp(back, data, sizeof data - 1) != 0)
+        return say(out, EIO, "read back %ld bytes", rc);
+    say(out, 0, "wrote, fsync'd and renamed %.200s", store);
+}
+
+// For learning mode's kernel: bad pointers, unterminated and oversized paths, and many
+// distinct paths, from several threads, for env->target milliseconds. Files named
+// env->path/<n> (n = 0..199) are read when they exist.
+static const char *storm_directory;
+static int64_t storm_until;
+
+static void *storm_thread(void *arg) {
+    long self = (long)arg;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    // Two pages, the second inaccessible: a path that runs into it has no end.
+    char *edge = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (edge == MAP_FAILED)
+        return NULL;
+    memset(edge, 'a', page);
+    edge[0] = '/';
+    mprotect(edge + page, page, PROT_NONE);
+    static char huge[3 * 4096];
+    memset(huge, 'b', sizeof huge - 1);
+    huge[0] = '/';
+    char name[260];
+    struct stat st;
+    for (long i = 0; now_ns() < storm_until; i++) {
+        syscall(SYS_openat, AT_FDCWD, (const char *)0x1, O_RDONLY);
+        syscall(SYS_openat, AT_FDCWD, (const char *)0xffff800000000000ULL, O_RDONLY);
+        syscall(SYS_newfstatat, AT_FDCWD, edge + page - 64, &st, 0);
+        syscall(SYS_openat, AT_FDCWD, huge, O_RDONLY);
+        syscall(SYS_openat, 999, "relative", O_RDONLY);
+        syscall(SYS_renameat2, AT_FDCWD, (const char *)0x10, AT_FDCWD, edge, 0);
+        snprintf(name, sizeof name, "%s/%ld", storm_directory, (i * 7 + self) % 200);
+        long fd = syscall(SYS_openat, AT_FDCWD, name, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            syscall(SYS_close, fd);
+        snprintf(name, sizeof name, "%s/\x1b[31m\"quote\"\\\n%ld", storm_directory, i % 3);
+        syscall(SYS_newfstatat, AT_FDCWD, name, &st, 0);
+    }
+    munmap(edge, 2 * page);
+    return NULL;
+}
+
+static void learn_storm(const nk_attack_env *env, nk_attack_result *out) {
+    storm_directory = env->path;
+    storm_until = now_ns() + (env->target > 0 && env->target < 60000 ? env->target : 1000) * 1000000LL;
+    pthread_t threads[4];
+    int started = 0;
+    for (long i = 0; i < 4; i++)
+        if (pthread_create(&threads[started], NULL, storm_thread, (void *)i) == 0)
+            started++;
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    say(out, started == 4 ? 0 : EAGAIN, "%d storm threads ran", started);
+}
+
 // /proc/<kernel>/mem: the whole kernel's memory, if the path and ptrace checks let us.
 static void open_proc_mem(const nk_attack_env *env, nk_attack_result *out) {
     char path[64], what[96];
@@ -908,6 +990,8 @@ static const struct {
     {"openat2", openat2_call},
     {"open-path", open_path},
     {"create-path", create_path},
+    {"durable-write", durable_write},
+    {"learn-storm", learn_storm},
     {"open-proc-mem", open_proc_mem},
     {"stat-path", stat_path},
     {"list-proc", list_proc},

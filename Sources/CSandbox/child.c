@@ -240,6 +240,8 @@ _Noreturn void nk_child_main(const nk_spawn_spec *spec, int channel, int parent_
     place_kept_fds(spec, channel);
     if (spec->own_root)
         nk_child_enter_own_root(spec, channel);
+    else if (syscall(SYS_chdir, "/") != 0)  // as in its own root: never the kernel's cwd
+        nk_child_fail(channel, NK_STEP_ROOT_PIVOT, 3, errno);
     // Opened (in its own root) before Landlock restricts us; O_PATH needs no read or
     // execute right.
     long exe = syscall(SYS_openat, AT_FDCWD, spec->executable, O_PATH | O_CLOEXEC);

@@ -65,6 +65,13 @@ static const struct { int nr; const char *args; } formats[] = {
     {SYS_setreuid, "dd"},      {SYS_setregid, "dd"},       {SYS_setresuid, "ddd"},
     {SYS_setresgid, "ddd"},    {SYS_setgroups, "d."},      {SYS_capset, ".."},
     {SYS_open_tree, "Asx"},    {SYS_move_mount, "AsAsx"},  {SYS_fsopen, "sx"},
+    // What learning mode reports for the paths a service uses.
+    {SYS_openat2, "As.d"},     {SYS_rename, "ss"},         {SYS_renameat, "AsAs"},
+    {SYS_renameat2, "AsAsx"},  {SYS_mkdirat, "Asx"},       {SYS_unlinkat, "Asx"},
+    {SYS_rmdir, "s"},          {SYS_newfstatat, "As.x"},   {SYS_statx, "Asxx."},
+    {SYS_readlink, "s.d"},     {SYS_readlinkat, "As.d"},   {SYS_truncate, "sl"},
+    {SYS_link, "ss"},          {SYS_symlink, "ss"},        {SYS_creat, "sx"},
+    {SYS_fsync, "d"},          {SYS_fdatasync, "d"},       {SYS_lstat, "s."},
 };
 
 typedef struct { uint64_t value; const char *name; } symbol;

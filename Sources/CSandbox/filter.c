@@ -62,6 +62,11 @@ static const int always_allowed[] = {
 // fcntl commands that neither duplicate a descriptor nor lock anything.
 static const int fcntl_allowed[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL};
 
+// Learning mode: a path-taking call the filter would allow goes to the kernel anyway.
+static uint32_t allow_action(int nr, int watch_paths) {
+    return watch_paths && nk_is_path_syscall(nr) ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW;
+}
+
 static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned count,
                     const struct scmp_arg_cmp *cmp, char *err, size_t err_len) {
     int rc = seccomp_rule_add_array(ctx, action, nr, count, cmp);
@@ -128,7 +133,7 @@ static int is_conditional(int nr) {
 }
 
 static int add_extra_syscalls(scmp_filter_ctx ctx, const char *const *names, int count,
-                              char *err, size_t err_len) {
+                              int watch_paths, char *err, size_t err_len) {
     for (int i = 0; i < count; i++) {
         int nr = seccomp_syscall_resolve_name(names[i]);
         if (nr < 0)  // unknown, or a pseudo-syscall that does not exist on x86_64
@@ -138,7 +143,10 @@ static int add_extra_syscalls(scmp_filter_ctx ctx, const char *const *names, int
             return nk_error(err, err_len,
                             "extra syscall \"%s\": the base filter allows it only with "
                             "checked arguments; it cannot be granted outright", names[i]);
-        if (add_rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, err, err_len) != 0)
+        uint32_t action = allow_action(nr, watch_paths);
+        if (action != SCMP_ACT_ALLOW)
+            continue;  // the default action already notifies
+        if (add_rule(ctx, action, nr, 0, NULL, err, err_len) != 0)
             return -1;
     }
     return 0;
@@ -170,8 +178,15 @@ static int export_program(scmp_filter_ctx ctx, nk_filter *out, char *err, size_t
     return 0;
 }
 
-int nk_filter_build(const char *const *extra_syscalls, int extra_count, nk_filter *out,
-                    char *err, size_t err_len) {
+int nk_filter_base_allows(int nr) {
+    for (size_t i = 0; i < sizeof always_allowed / sizeof always_allowed[0]; i++)
+        if (always_allowed[i] == nr)
+            return 1;
+    return 0;
+}
+
+int nk_filter_build(const char *const *extra_syscalls, int extra_count, int watch_paths,
+                    nk_filter *out, char *err, size_t err_len) {
     memset(out, 0, sizeof *out);
     // Notify where the host has it (libseccomp checks the kernel); kill otherwise.
     uint32_t refuse = SCMP_ACT_NOTIFY;
@@ -198,11 +213,12 @@ int nk_filter_build(const char *const *extra_syscalls, int extra_count, nk_filte
 
     int failed = 0;
     for (size_t i = 0; !failed && i < sizeof always_allowed / sizeof always_allowed[0]; i++)
-        failed = add_rule(ctx, SCMP_ACT_ALLOW, always_allowed[i], 0, NULL, err, err_len);
+        if (allow_action(always_allowed[i], watch_paths) == SCMP_ACT_ALLOW)
+            failed = add_rule(ctx, SCMP_ACT_ALLOW, always_allowed[i], 0, NULL, err, err_len);
     if (!failed)
         failed = add_conditional_rules(ctx, err, err_len);
     if (!failed)
-        failed = add_extra_syscalls(ctx, extra_syscalls, extra_count, err, err_len);
+        failed = add_extra_syscalls(ctx, extra_syscalls, extra_count, watch_paths, err, err_len);
     if (!failed)
         failed = export_program(ctx, out, err, err_len);
     seccomp_release(ctx);

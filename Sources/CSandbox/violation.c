@@ -45,9 +45,10 @@ int nk_violation_receive(int notify_fd, nk_violation *out) {
     struct seccomp_notif *request = calloc(1, at_least(sizes.seccomp_notif, sizeof *request));
     if (request == NULL)
         return -1;
-    // EINTR: retry; ENOENT: the domain died before we read it.
+    // EINTR: retry. ENOENT although the fd polled readable: the call was withdrawn
+    // (its thread was interrupted or killed) and the domain may live on: EAGAIN.
     if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, request) != 0) {
-        int saved = errno;
+        int saved = errno == ENOENT ? EAGAIN : errno;
         free(request);
         errno = saved;
         return -1;

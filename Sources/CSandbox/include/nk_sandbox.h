@@ -52,8 +52,12 @@ typedef struct nk_filter {
 // message into err (an unknown name is named; so is a call the base list only allows
 // with checked arguments: clone, clone3, fcntl, ioctl, arch_prctl, prctl, prlimit64,
 // execveat).
-int nk_filter_build(const char *const *extra_syscalls, int extra_count,
+// watch_paths (learning mode only): the calls that name a path (learn.c lists them) are
+// sent to the kernel even where the filter allows them, so it can see every path.
+int nk_filter_build(const char *const *extra_syscalls, int extra_count, int watch_paths,
                     nk_filter *out, char *err, size_t err_len);
+// 1 if the base allow-list allows nr outright (without an image's extra_syscalls).
+int nk_filter_base_allows(int nr);
 void nk_filter_free(nk_filter *filter);
 
 typedef struct nk_spawn_spec {
@@ -110,7 +114,8 @@ typedef struct nk_violation {
 // Receive one notification (blocking) and fill `out`. The call is never answered: the
 // refused thread stays blocked in it until the caller kills the domain (which it must),
 // so a refused call never returns into the domain. Returns 0, or -1 with errno set
-// (EINTR: try again; ENOENT: the domain died before its report was read).
+// (EINTR: try again; ENOENT: the domain is gone; EAGAIN: the call was withdrawn, its
+// thread interrupted or killed, and the domain may live on).
 int nk_violation_receive(int notify_fd, nk_violation *out);
 
 // Learning mode only (`nkctl boot --learn`): let the refused call run as if the filter
@@ -118,6 +123,45 @@ int nk_violation_receive(int notify_fd, nk_violation *out);
 // syscall filter. Returns 0, or -1 with errno set (ENOENT: the domain died or the
 // thread was interrupted).
 int nk_violation_continue(int notify_fd, uint64_t id);
+
+// Learning mode only: answer the call with -error instead of running it (a call that
+// could make the kernel's own reads of the domain's memory wait, like userfaultfd).
+int nk_violation_refuse(int notify_fd, uint64_t id, int error);
+
+// What a call does to a path it names (learning mode).
+enum nk_path_access_kind {
+    NK_PATH_SEE = 1,     // stat, access, readlink, chdir: the path must exist
+    NK_PATH_READ,        // read it (link's source)
+    NK_PATH_WRITE,       // change it: truncate, chmod, chown, utimens
+    NK_PATH_OPEN,        // open: flags says read, write or create
+    NK_PATH_CREATE,      // a new entry in its directory: mkdir, mknod, symlink, rename's target
+    NK_PATH_REMOVE,      // an entry leaves its directory: unlink, rmdir, rename's source
+};
+
+enum nk_path_status {
+    NK_PATH_OK = 0,
+    NK_PATH_NONE,        // an empty path (AT_EMPTY_PATH): the call names a descriptor
+    NK_PATH_UNREADABLE,  // a bad pointer, or longer than NK_LEARN_PATH_MAX
+    NK_PATH_UNRESOLVED,  // relative to a descriptor that is not a directory
+};
+
+enum { NK_LEARN_PATH_MAX = 4096 };
+
+typedef struct nk_path_access {
+    int32_t access;      // nk_path_access_kind
+    int32_t status;      // nk_path_status; path is set only for NK_PATH_OK
+    int32_t follow;      // 1 if a symlink in the last component is followed
+    uint64_t flags;      // open flags, for NK_PATH_OPEN
+    char path[NK_LEARN_PATH_MAX];  // absolute, as the domain named it (not normalised)
+} nk_path_access;
+
+// 1 if nr names a path nk_learn_paths can decode.
+int nk_is_path_syscall(int nr);
+
+// The paths the notified call names (v from nk_violation_receive, its id still pending),
+// into out[0] and out[1]. Returns how many (0 if the call names none), or -1 when the
+// notification is no longer pending (nothing read may be trusted then).
+int nk_learn_paths(const nk_violation *v, int notify_fd, nk_path_access out[2]);
 
 #ifdef __cplusplus
 }

@@ -14,14 +14,20 @@ struct LaunchedDomain {
     let notifyFD: FileDescriptor?
     let output: DomainOutput
     let sandbox: [String: String]
+    /// Learning mode: what it needs beyond its image, recorded as it runs.
+    let learned: LearnedSandbox?
 }
 
 final class DomainLauncher {
     let host = HostSupport.current
     let serviceDirectory: String
     let imageDirectory: String
-    /// One compiled filter per distinct set of extra syscalls.
-    private var filters: [[String]: SandboxFilter] = [:]
+    /// One compiled filter per distinct set of extra syscalls (and learning or not).
+    private var filters: [FilterKey: SandboxFilter] = [:]
+    private struct FilterKey: Hashable {
+        let extra: [String]
+        let watchPaths: Bool
+    }
     /// Every service of the image, for the file service's views (FileStoreLaunch).
     let serviceNames: [String]
 
@@ -105,10 +111,21 @@ final class DomainLauncher {
         if let fileRoot, let store = entry.fileStore {
             FileStoreLaunch.widen(&request, rootFD: fileRoot, config: store, services: serviceNames)
         }
+        let learned = learning.contains(entry.name) ? learnedSandbox(entry, request) : nil
         let spawned = try SpawnedDomain(spawning: request)
         return LaunchedDomain(pid: spawned.pid, pidfd: FileDescriptor(rawValue: spawned.pidfd),
                               notifyFD: spawned.notifyFD.map { FileDescriptor(rawValue: $0) },
-                              output: output, sandbox: summary(of: request, entry))
+                              output: output, sandbox: summary(of: request, entry), learned: learned)
+    }
+
+    /// Learning mode compares what the domain does with what a normal boot would grant it.
+    private func learnedSandbox(_ entry: ServiceEntry, _ request: SpawnRequest) -> LearnedSandbox {
+        let classifier = PathClassifier(readOnly: request.readOnlyPaths, readWrite: request.readWritePaths,
+                                        executable: request.executable,
+                                        identity: DomainIdentity.ofDomains(namespaces: request.namespaces))
+        let fileCalls = entry.fileStore == nil ? [] : FileStoreLaunch.syscalls
+        return LearnedSandbox(image: entry.sandbox, filterExtras: entry.sandbox.extraSyscalls + fileCalls,
+                              classifier: classifier)
     }
 
     private func spawnRequest(_ entry: ServiceEntry, path: String, control: FileDescriptor) throws -> SpawnRequest {
@@ -120,22 +137,27 @@ final class DomainLauncher {
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
-        request.ownRoot = host.ownRoot
+        // A learning domain runs on the host's root without Landlock, so that a path it
+        // needs works while the kernel records what its grants would have refused.
+        let learns = learning.contains(entry.name)
+        request.ownRoot = host.ownRoot && !learns
         request.addressSpaceLimit = UInt64(entry.sandbox.memoryLimitMiB) << 20
         request.openFilesLimit = UInt64(entry.sandbox.openFilesLimit)
         request.processesLimit = UInt64(entry.sandbox.processesLimit)
         request.readOnlyPaths += entry.sandbox.readOnlyPaths
         request.readWritePaths = entry.sandbox.readWritePaths
-        request.landlock = host.landlockABI > 0
+        request.landlock = host.landlockABI > 0 && !learns
         let fileCalls = entry.fileStore == nil ? [] : FileStoreLaunch.syscalls
-        request.filter = entry.sandbox.seccomp ? try filter(for: entry.sandbox.extraSyscalls + fileCalls) : nil
+        request.filter = entry.sandbox.seccomp || learns
+            ? try filter(for: entry.sandbox.extraSyscalls + fileCalls, watchPaths: learns) : nil
         return request
     }
 
-    private func filter(for extra: [String]) throws -> SandboxFilter {
-        if let cached = filters[extra] { return cached }
-        let filter = try SandboxFilter(extraSyscalls: extra)
-        filters[extra] = filter
+    private func filter(for extra: [String], watchPaths: Bool) throws -> SandboxFilter {
+        let key = FilterKey(extra: extra, watchPaths: watchPaths)
+        if let cached = filters[key] { return cached }
+        let filter = try SandboxFilter(extraSyscalls: extra, watchPaths: watchPaths)
+        filters[key] = filter
         return filter
     }
 
@@ -147,10 +169,12 @@ final class DomainLauncher {
         var summary = [
             "namespaces": namespaces.isEmpty ? "none" : namespaces.joined(separator: ","),
             "seccomp": request.filter.map { "\($0.instructionCount) instructions, default action \($0.notifies ? "report and kill" : "kill")" } ?? "off",
-            "landlock": request.landlock ? "ABI \(host.landlockABI)\(host.landlockScoped ? " (signals and abstract sockets scoped)" : "")" : "unavailable",
+            "landlock": request.landlock ? "ABI \(host.landlockABI)\(host.landlockScoped ? " (signals and abstract sockets scoped)" : "")"
+                : learning.contains(entry.name) && host.landlockABI > 0 ? "off while learning" : "unavailable",
             "limits": "address space \(entry.sandbox.memoryLimitMiB) MiB, \(entry.sandbox.openFilesLimit) files, \(entry.sandbox.processesLimit) processes",
             "read_only": request.readOnlyPaths.joined(separator: ","),
-            "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)" : "host's",
+            "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)"
+                : learning.contains(entry.name) && host.ownRoot ? "host's (learning)" : "host's",
         ]
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
         if let store = entry.fileStore {
@@ -158,7 +182,9 @@ final class DomainLauncher {
             summary["file_syscalls"] = FileStoreLaunch.syscalls.joined(separator: ",")
         }
         if !entry.sandbox.extraSyscalls.isEmpty { summary["extra_syscalls"] = entry.sandbox.extraSyscalls.joined(separator: ",") }
-        if learning.contains(entry.name) { summary["learning"] = "refused syscalls run and are recorded: the filter does not confine this domain" }
+        if learning.contains(entry.name) {
+            summary["learning"] = "refused syscalls run and are recorded, and so are the paths it uses: neither its filter, its own root nor Landlock confines this domain"
+        }
         return summary
     }
 }

@@ -58,7 +58,7 @@ final class DomainTable {
                                   channel: channel, trapPage: page, pid: launched.pid, logLinesPerSecond: launcher.logLinesPerSecond)
         domain.pidfd = launched.pidfd
         domain.notifyFD = launched.notifyFD
-        domain.learning = launcher.learning.contains(entry.name)
+        domain.learned = launched.learned
         domain.output = launched.output
         domain.sandboxSummary = launched.sandbox
         domain.restarts = restarts
@@ -68,6 +68,7 @@ final class DomainTable {
         }
         supervisors[entry.name]?.started(at: domain.startedAt)
         log.info("kernel: spawned \(entry.name) (domain \(domain.id), pid \(launched.pid))")
+        if domain.learning { learnGrants(of: domain) }
         return domain
     }
 
@@ -148,6 +149,8 @@ final class DomainTable {
         let violation: SandboxViolation
         do {
             violation = try SandboxViolation.receive(from: notify.rawValue)
+        } catch where error.errno == EAGAIN {
+            return  // the call was withdrawn (its thread interrupted): nothing to answer
         } catch {
             // The domain died first; its pidfd tells the rest.
             try? notify.close()
@@ -163,18 +166,7 @@ final class DomainTable {
         kill(domain)
     }
 
-    /// Learning mode: let the call run, and say once per syscall what the image needs so
-    /// that it would not be stopped, as lines to paste into the service's entry.
-    private func learn(_ violation: SandboxViolation, on notify: FileDescriptor, of domain: KernelDomain) {
-        let first = !domain.learned.contains(violation.syscallName)
-        if first && domain.learned.count < 512 { domain.learned.append(violation.syscallName) }
-        _ = violation.allow(on: notify.rawValue)
-        guard first else { return }
-        let list = domain.learned.map { "\"\($0)\"" }.joined(separator: ", ")
-        domain.lastEvent = "learning: its filter would have stopped \(domain.learned.joined(separator: ", "))"
-        log.warning("kernel: \(domain.name): learn: \(violation.description) would have stopped it: \(violation.syscallName) is not in its syscall allow-list")
-        log.warning("kernel: \(domain.name): learn: [service.sandbox] extra_syscalls = [\(list)]")
-    }
+    // Learning mode: DomainTable+Learning.
 
     func kill(_ domain: KernelDomain) {
         if let pidfd = domain.pidfd { _ = nk_pidfd_send_signal(pidfd.rawValue, SIGKILL) }

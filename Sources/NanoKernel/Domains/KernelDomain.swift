@@ -41,10 +41,9 @@ final class KernelDomain: @unchecked Sendable {
     var pid: Int32
     var pidfd: FileDescriptor?
     var notifyFD: FileDescriptor?
-    /// Learning mode: the syscalls its filter refused and the kernel let through, in the
-    /// order first seen (bounded by the syscall table).
-    var learning = false
-    var learned: [String] = []
+    /// Learning mode: the syscalls and paths it needed beyond its image (bounded).
+    var learned: LearnedSandbox?
+    var learning: Bool { learned != nil }
     /// Its stdout and stderr, read by the kernel.
     var output: DomainOutput?
     /// The kernel's own lines about this domain (refusals, refused requests), per second

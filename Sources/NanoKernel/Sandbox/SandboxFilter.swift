@@ -8,12 +8,14 @@ final class SandboxFilter: @unchecked Sendable {
     let raw: UnsafeMutablePointer<nk_filter>
     let extraSyscalls: [String]
 
-    init(extraSyscalls: [String] = []) throws(SandboxError) {
+    /// `watchPaths` (learning mode): calls that name a path reach the kernel even where
+    /// allowed, so it can see each path.
+    init(extraSyscalls: [String] = [], watchPaths: Bool = false) throws(SandboxError) {
         let raw = UnsafeMutablePointer<nk_filter>.allocate(capacity: 1)
         raw.initialize(to: nk_filter())
         var error = [CChar](repeating: 0, count: 512)
         let names = CStringArray(extraSyscalls)
-        let result = nk_filter_build(names.constPointers, Int32(extraSyscalls.count), raw,
+        let result = nk_filter_build(names.constPointers, Int32(extraSyscalls.count), watchPaths ? 1 : 0, raw,
                                      &error, error.count)
         guard result == 0 else {
             raw.deallocate()
