@@ -179,6 +179,18 @@ final class SandboxLearningTests: XCTestCase {
         }, "kernel before \(before), after \(usage(pid))")
     }
 
+    /// userfaultfd could stall the kernel's reads of the domain's memory: refused with
+    /// EPERM even while learning, and still named.
+    func testUserfaultfdIsRefusedEvenWhileLearning() throws {
+        try kernel.boot(image: hostileImage(), arguments: ["--learn", "hostile"])
+        let hostile = try bindHostile()
+        let outcome = try hostile.call(HostileInterface.attack, AttackOrder("userfaultfd"))
+        XCTAssertEqual(outcome.errno, EPERM, outcome.detail)
+        XCTAssertEqual(try hostile.call(HostileInterface.ping, Empty()), 1)
+        XCTAssertEqual(try kernel.domain("hostile").sandbox["learned_extra_syscalls"], "extra_syscalls = [\"userfaultfd\"]")
+        XCTAssertTrue(kernel.log.contains("refused with EPERM even while learning"), kernel.log)
+    }
+
     // MARK: helpers
 
     private func bindHostile() throws -> ClientBinding {

@@ -120,7 +120,10 @@ final class DomainLauncher {
 
     /// Learning mode compares what the domain does with what a normal boot would grant it.
     private func learnedSandbox(_ entry: ServiceEntry, _ request: SpawnRequest) -> LearnedSandbox {
-        let classifier = PathClassifier(readOnly: request.readOnlyPaths, readWrite: request.readWritePaths,
+        // The file service's root is granted by descriptor (/proc/self/fd/N): compare by its path.
+        let fileRoot = entry.fileStore.map { [FileStoreLaunch.root(of: $0)] } ?? []
+        let readWrite = request.readWritePaths.filter { !$0.hasPrefix("/proc/self/fd/") } + fileRoot
+        let classifier = PathClassifier(readOnly: request.readOnlyPaths, readWrite: readWrite,
                                         executable: request.executable,
                                         identity: DomainIdentity.ofDomains(namespaces: request.namespaces))
         let fileCalls = entry.fileStore == nil ? [] : FileStoreLaunch.syscalls

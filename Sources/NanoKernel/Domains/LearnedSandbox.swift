@@ -49,10 +49,11 @@ struct LearnedSandbox: Sendable {
 
     /// The findings of this access that are new, after recording them.
     mutating func record(_ access: PathAccess, ownPids: [Int32]) -> [PathFinding] {
-        let key = "\(access.kind.rawValue) \(access.openFlags & 0o1003) \(access.follow) " + String(decoding: access.bytes, as: UTF8.self)
+        let key = "\(access.kind.rawValue) \(access.openFlags & 0o1103) \(access.follow) " + String(decoding: access.bytes, as: UTF8.self)
         if seen.contains(key) { return [] }
+        guard let findings = classifier.classify(access, ownPids: ownPids) else { return [] }
         if seen.count < Self.maximumSeen { seen.insert(key) }
-        return classifier.classify(access, ownPids: ownPids).compactMap { finding in
+        return findings.compactMap { finding in
             switch record(finding) {
             case .known: return nil
             case .recorded: return finding

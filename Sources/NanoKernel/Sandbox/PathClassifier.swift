@@ -68,7 +68,9 @@ struct PathClassifier: Sendable {
     }
 
     /// `ownPids`: the domain's pid and the calling thread's id, as the kernel sees them.
-    func classify(_ access: PathAccess, ownPids: [Int32]) -> [PathFinding] {
+    /// nil when there is nothing to decide yet: the path does not exist (the call fails
+    /// the same way on the host), so the same call may need something once it does.
+    func classify(_ access: PathAccess, ownPids: [Int32]) -> [PathFinding]? {
         guard access.status == .ok else { return [] }  // a bad pointer fails on the host too
         guard let named = access.path else {
             return [.note(path: String(decoding: access.bytes.prefix(60), as: UTF8.self),
@@ -82,7 +84,7 @@ struct PathClassifier: Sendable {
         if Self.runtimeProbes.contains(path) { return [] }
         if HostPath.isWithin(path, "/proc") { return classifyProc(path, access, ownPids: ownPids) }
         guard let kind = effectiveKind(access, path), let resolved = resolvedPath(path, kind, access.follow) else {
-            return []  // it does not exist on the host either: the call fails the same way
+            return nil
         }
         let entry = kind == .create || kind == .remove
         let lexical = entry ? HostPath.parent(of: path) : path
@@ -220,7 +222,7 @@ struct PathClassifier: Sendable {
 
     /// Its own /proc shows only its own processes (subset=pid), and only what Landlock
     /// grants of them may be opened.
-    private func classifyProc(_ path: String, _ access: PathAccess, ownPids: [Int32]) -> [PathFinding] {
+    private func classifyProc(_ path: String, _ access: PathAccess, ownPids: [Int32]) -> [PathFinding]? {
         var parts = path.split(separator: "/").map(String.init)
         guard parts.count >= 2 else {
             return access.kind == .see || isUnderGrant(path) ? []
@@ -228,13 +230,13 @@ struct PathClassifier: Sendable {
         }
         let own = parts[1] == "self" || parts[1] == "thread-self" || ownPids.map(String.init).contains(parts[1])
         guard own else {
-            guard HostPath.status(path) != nil else { return [] }
+            guard HostPath.status(path) != nil else { return nil }
             return [.note(path: path, reason: "not in a domain's own /proc, which shows only its own processes")]
         }
         parts[1] = "self"
         let mine = "/" + parts.joined(separator: "/")
         let hostPath = "/proc/\(ownPids.last ?? 0)/" + parts.dropFirst(2).joined(separator: "/")
-        guard HostPath.status(hostPath, follow: access.follow) != nil else { return [] }
+        guard HostPath.status(hostPath, follow: access.follow) != nil else { return nil }
         let writes = access.kind == .write || access.kind == .create || access.kind == .remove ||
             (access.kind == .open && (access.openFlags & O_ACCMODE != O_RDONLY || access.openFlags & O_TRUNC != 0))
         if access.kind == .see || (access.kind == .open && access.openFlags & HostPath.openPath != 0) { return [] }
