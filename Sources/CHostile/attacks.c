@@ -129,6 +129,7 @@ static void durable_write(const nk_attack_env *env, nk_attack_result *out) {
 // env->path/<n> (n = 0..199) are read when they exist.
 static const char *storm_directory;
 static int64_t storm_until;
+static long storm_rounds;  // rounds of 8 path calls, all threads together
 
 static void *storm_thread(void *arg) {
     long self = (long)arg;
@@ -158,6 +159,7 @@ static void *storm_thread(void *arg) {
             syscall(SYS_close, fd);
         snprintf(name, sizeof name, "%s/\x1b[31m\"quote\"\\\n%ld", storm_directory, i % 3);
         syscall(SYS_newfstatat, AT_FDCWD, name, &st, 0);
+        __atomic_add_fetch(&storm_rounds, 1, __ATOMIC_RELAXED);
     }
     munmap(edge, 2 * page);
     return NULL;
@@ -173,7 +175,8 @@ static void learn_storm(const nk_attack_env *env, nk_attack_result *out) {
             started++;
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    say(out, started == 4 ? 0 : EAGAIN, "%d storm threads ran", started);
+    say(out, started == 4 ? 0 : EAGAIN, "%d storm threads ran %ld rounds of 8 path calls", started,
+        __atomic_load_n(&storm_rounds, __ATOMIC_RELAXED));
 }
 
 // /proc/<kernel>/mem: the whole kernel's memory, if the path and ptrace checks let us.
