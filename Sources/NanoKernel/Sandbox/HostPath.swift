@@ -65,13 +65,13 @@ enum HostPath {
     static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x22: out += "\\\""
-            case 0x5c: out += "\\\\"
-            case 0..<0x20, 0x7f...0x9f, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069:
+            if scalar == "\"" || scalar == "\\" {
+                out += "\\" + String(scalar)
+            } else if DomainText.mustEscape(scalar) {  // what the kernel never logs raw
                 let hex = String(scalar.value, radix: 16, uppercase: true)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
