@@ -188,6 +188,38 @@ final class SandboxLearningTests: XCTestCase {
         }, "kernel before \(before), after \(usage(pid))")
     }
 
+    /// A granted directory holding a symlink to a file elsewhere: the file is named, with
+    /// where the link leads, and with that line a normal boot opens it through the link.
+    func testASymlinkOutOfAGrantIsNamedWithWhereItLeads() throws {
+        let (granted, elsewhere) = try prepareLink(in: kernel.directory)
+        let grant = "[service.sandbox]\nread_only = [\"\(granted)\"]"
+        try kernel.boot(image: hostileImage(sandbox: grant), arguments: ["--learn", "hostile"])
+        let hostile = try bindHostile()
+        XCTAssertEqual(try hostile.call(HostileInterface.attack, AttackOrder("open-path", path: granted + "/ca.pem")).errno, 0)
+        let line = try XCTUnwrap(try kernel.domain("hostile").sandbox["learned_read_only"], kernel.log)
+        XCTAssertEqual(line, "read_only = [\"\(granted)\", \"\(elsewhere)\"]")
+        XCTAssertTrue(kernel.log.contains("\"\(granted)/ca.pem\" leads to \"\(elsewhere)\", outside its grants"), kernel.log)
+        kernel.shutdown()
+
+        kernel = KernelHarness()
+        let again = try prepareLink(in: kernel.directory)
+        try kernel.boot(image: hostileImage(sandbox: "[service.sandbox]\n" + line.replacingOccurrences(of: granted, with: again.granted)
+            .replacingOccurrences(of: elsewhere, with: again.elsewhere)))
+        let outcome = try bindHostile().call(HostileInterface.attack, AttackOrder("open-path", path: again.granted + "/ca.pem"))
+        XCTAssertEqual(outcome.errno, 0, outcome.detail)
+    }
+
+    private func prepareLink(in directory: String) throws -> (granted: String, elsewhere: String) {
+        let granted = directory + "/conf.d"
+        let elsewhere = directory + "/shared/ca.pem"
+        try FileManager.default.createDirectory(atPath: granted, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/shared", withIntermediateDirectories: true)
+        try Data("pem\n".utf8).write(to: URL(fileURLWithPath: elsewhere))
+        XCTAssertEqual(chmod(directory, 0o755), 0)
+        XCTAssertEqual(symlink(elsewhere, granted + "/ca.pem"), 0)
+        return (granted, elsewhere)
+    }
+
     /// userfaultfd could stall the kernel's reads of the domain's memory: refused with
     /// EPERM even while learning, and still named.
     func testUserfaultfdIsRefusedEvenWhileLearning() throws {
