@@ -16,7 +16,7 @@ struct Boot: ParsableCommand {
     @Flag(help: "Return once every service is up; the kernel keeps running.") var detach = false
     @Option(help: "Where bare executable names (nk-name, nk-clock) are found; default: next to nkctl.")
     var serviceDir: String?
-    @Option(help: ArgumentHelp("Run this service with a filter that records instead of stopping it, and print the image lines it needs (repeatable).", valueName: "service"))
+    @Option(help: ArgumentHelp("Run this service unconfined, recording the syscalls and paths it uses that its image would refuse, and print the image lines it needs (repeatable).", valueName: "service"))
     var learn: [String] = []
     @Option(help: .hidden) var readyFd: Int32?
 

@@ -89,6 +89,12 @@ final class SandboxLearningTests: XCTestCase {
         XCTAssertTrue(log.contains("would have been refused: \"\(config)\" is not in its root"), log)
         let report = try kernel.domain("hostile")
         XCTAssertTrue(report.lastEvent.contains("2 paths outside its grants"), report.lastEvent)
+        // When it ends, the whole block at once.
+        _ = try KernelHarness.run([KernelHarness.nkctl, "stop", "hostile", "--socket", kernel.socketPath], timeout: 20)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) { (try? self.kernel.domain("hostile").state) == "stopped" })
+        let block = ["what it needed, to paste into its [[service]] entry:", "  [service.sandbox]", "  \(readOnly)", "  \(readWrite)", "  \(syscalls)"]
+            .map { "kernel: hostile: learn: \($0)" }.joined(separator: "\n")
+        XCTAssertTrue(kernel.log.replacingOccurrences(of: #"\[[0-9.]+\] warning: "#, with: "", options: .regularExpression).contains(block), kernel.log)
         kernel.shutdown()
 
         // Paste the three lines into the entry and boot normally: the same work succeeds.

@@ -66,6 +66,22 @@ extension DomainTable {
         if !findings.isEmpty { describeLearning(of: domain) }
     }
 
+    /// When a learning domain ends (or the kernel shuts down): everything it needed, as
+    /// one block to paste into its entry.
+    func summariseLearning(of domain: KernelDomain) {
+        guard let learned = domain.learned else { return }
+        let prefix = "kernel: \(domain.name): learn:"
+        guard !learned.syscalls.isEmpty || !learned.readOnly.isEmpty || !learned.readWrite.isEmpty || !learned.fixes.isEmpty else {
+            return log.info("\(prefix) it needed nothing beyond its image")
+        }
+        log.warning("\(prefix) what it needed, to paste into its [[service]] entry:")
+        log.warning("\(prefix)   [service.sandbox]")
+        if !learned.readOnly.isEmpty || !learned.image.readOnlyPaths.isEmpty { log.warning("\(prefix)   \(learned.line(.readOnly))") }
+        if !learned.readWrite.isEmpty || !learned.image.readWritePaths.isEmpty { log.warning("\(prefix)   \(learned.line(.readWrite))") }
+        if !learned.syscalls.isEmpty || !learned.image.extraSyscalls.isEmpty { log.warning("\(prefix)   \(learned.syscallLine)") }
+        for fix in learned.fixes { log.warning("\(prefix)   # on the host: \(fix.command)") }
+    }
+
     /// The domain's last event and status sandbox say what it has learned so far.
     private func describeLearning(of domain: KernelDomain) {
         guard let learned = domain.learned else { return }

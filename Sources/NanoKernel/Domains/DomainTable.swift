@@ -118,6 +118,7 @@ final class DomainTable {
             domain.lastEvent = domain.lastEvent.isEmpty ? exit : "\(domain.lastEvent); \(exit)"
         }
         log.info("kernel: domain \(domain.name) (pid \(domain.pid)) \(exit)")
+        summariseLearning(of: domain)
         return true
     }
 
