@@ -12,6 +12,9 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A bounded field was given more bytes than its capacity (`limit`); refused in the
     /// client stub, before any trap. The field is named "interface.procedure: field".
     case fieldTooLarge(field: String, size: Int, limit: Int)
+    /// A bounded list was given more elements than its capacity; refused in the client
+    /// stub (or the server's copy-out), before anything is copied. Named like fieldTooLarge.
+    case listTooLong(field: String, count: Int, capacity: Int)
     /// The A-stack held bytes that do not decode as the declared layout.
     case malformed(String)
     /// The procedure ran and failed with an error of no declared type.
@@ -34,6 +37,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         case .argumentsTooLarge(let p, let size, let limit):
             "arguments for \(p) need \(size) bytes; its A-stack holds \(limit) (refused before the trap)"
         case .fieldTooLarge(let f, let size, let limit): "\(f) is \(size) bytes; the field holds at most \(limit)"
+        case .listTooLong(let f, let count, let capacity):
+            "\(f) has \(count) elements; the list holds at most \(capacity)"
         case .malformed(let s): "malformed A-stack contents: \(s)"
         case .procedureFailed(let s): "procedure failed: \(s)"
         case .serviceError(let code, let s): "procedure failed with error \(code): \(s)"
@@ -46,6 +51,20 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension CallError {
+    /// An error from element `index` of the list `list`, naming the element
+    /// ("entries[3].name"). Only on the error path: no string is built per element.
+    @usableFromInline
+    func inElement(_ index: Int, of list: String) -> CallError {
+        func name(_ inner: String) -> String { "\(list)[\(index)]" + (inner.isEmpty ? "" : ".\(inner)") }
+        switch self {
+        case .fieldTooLarge(let f, let size, let limit): return .fieldTooLarge(field: name(f), size: size, limit: limit)
+        case .listTooLong(let f, let count, let capacity): return .listTooLong(field: name(f), count: count, capacity: capacity)
+        // Readers' messages start with the field's name, "" for an element itself.
+        case .malformed(let text): return .malformed(name("") + (text.hasPrefix(" ") ? "" : ".") + text)
+        default: return self
+        }
+    }
+
     /// The failure record a server stub wrote (see `FailureCoding`).
     static func failure(_ bytes: UnsafeRawBufferPointer) -> CallError {
         let (code, message) = FailureCoding.read(bytes)

@@ -52,9 +52,11 @@ struct ProcedureDeclaration {
         }
         self.parameters = parameters
         self.takesContext = takesContext
-        if let r = function.signature.returnClause?.type.trimmed {
+        if let clause = function.signature.returnClause {
+            let r = clause.type.trimmed
             if let reason = FieldType.refusal(r) {
-                throw MacroDiagnostic("procedure '\(name)', result: \(r) \(reason)").at(r)
+                // On the attached node: a trimmed copy has no place in the source.
+                throw MacroDiagnostic("procedure '\(name)', result: \(r) \(reason)").at(clause.type)
             }
             result = r.trimmedDescription
         } else {

@@ -160,7 +160,7 @@ struct Call: ParsableCommand {
             throw UsageFailure(TerminalText.line("interface '\(parts[0])' has no procedure '\(parts[1])'; procedures: \(names)"))
         }
         let call = GenericCall(interface: binding.interface, procedure: procedure)
-        let values: [String]
+        let values: [ArgumentValue]
         do { values = try call.parse(arguments) } catch { throw UsageFailure("\(error)") }
         let results: [(String, ResultValue)]
         do {

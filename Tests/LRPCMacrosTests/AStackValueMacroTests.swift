@@ -79,7 +79,10 @@ final class AStackValueMacroTests: XCTestCase {
     func testFieldsWithNoBoundAreCompileTimeErrorsNamingTheField() {
         let cases: [(String, String)] = [
             ("var name: String", "field 'name': String is an unbounded String; declare it BoundedText<N>, N being its most UTF-8 bytes"),
-            ("var items: [UInt32]", "field 'items': [UInt32] is an unbounded collection; an A-stack field has a fixed size (use BoundedBytes<N> or BoundedText<N>)"),
+            ("var items: [UInt32]", "field 'items': [UInt32] is an unbounded collection; an A-stack field has a fixed size (use BoundedList<T, N> for at most N values of T, BoundedBytes<N> or BoundedText<N>)"),
+            ("var ids: Array<UInt32>", "field 'ids': Array<UInt32> is an unbounded collection; an A-stack field has a fixed size (use BoundedList<T, N> for at most N values of T, BoundedBytes<N> or BoundedText<N>)"),
+            ("var names: BoundedList<String, 8>", "field 'names': BoundedList<String, 8> holds String, which is an unbounded String; declare it BoundedText<N>, N being its most UTF-8 bytes"),
+            ("var rows: BoundedList<[UInt8], 8>?", "field 'rows': BoundedList<[UInt8], 8>? holds [UInt8], which is an unbounded collection; an A-stack field has a fixed size (use BoundedList<T, N> for at most N values of T, BoundedBytes<N> or BoundedText<N>)"),
             ("var p: UnsafeMutablePointer<UInt8>", "field 'p': UnsafeMutablePointer<UInt8> is a pointer, which means nothing in another protection domain; copy the value itself"),
             ("var n: Int", "field 'n': Int is Int, whose width is the machine's; declare Int64 or Int32"),
             ("var maybe: String?", "field 'maybe': String? is an unbounded String; declare it BoundedText<N>, N being its most UTF-8 bytes"),
@@ -94,6 +97,56 @@ final class AStackValueMacroTests: XCTestCase {
                 diagnostics: [DiagnosticSpec(message: message, line: 3, column: 9)],
                 macroSpecs: macros)
         }
+    }
+
+    func testABoundedListFieldExpandsLikeAnyOtherField() {
+        assertMacroExpansion(
+            """
+            @AStackValue struct Page {
+                var entries: BoundedList<Entry, 100>
+                var next: UInt64
+            }
+            """,
+            expandedSource: """
+            struct Page {
+                var entries: BoundedList<Entry, 100>
+                var next: UInt64
+            }
+
+            extension Page: AStackValue {
+                static let layout = FieldLayout(composing: [astackFields(\\Page.entries, "entries"), astackFields(\\Page.next, "next")])
+                func write(to writer: inout AStackWriter) throws(CallError) {
+                    try self.entries.write(to: &writer, field: "entries")
+                    try self.next.write(to: &writer, field: "next")
+                }
+                init(from reader: inout AStackReader) throws(CallError) {
+                    self.entries = try .init(from: &reader, field: "entries")
+                    self.next = try .init(from: &reader, field: "next")
+                }
+            }
+            """,
+            macroSpecs: macros)
+    }
+
+    /// An array in a procedure's signature is refused like an array field, pointing to
+    /// BoundedList.
+    func testAnArrayArgumentOrResultPointsToBoundedList() {
+        assertMacroExpansion(
+            """
+            @ServiceInterface("kv")
+            protocol KV {
+                func keys(prefix: BoundedText<8>) -> [BoundedText<8>]
+            }
+            """,
+            expandedSource: """
+            protocol KV {
+                func keys(prefix: BoundedText<8>) -> [BoundedText<8>]
+            }
+            """,
+            diagnostics: [DiagnosticSpec(
+                message: "procedure 'keys', result: [BoundedText<8>] is an unbounded collection; an A-stack field has a fixed size (use BoundedList<T, N> for at most N values of T, BoundedBytes<N> or BoundedText<N>)",
+                line: 3, column: 42)],
+            macroSpecs: macros)
     }
 
     func testAClassIsRefused() {

@@ -164,6 +164,8 @@ public final class ClientBinding: @unchecked Sendable {
         switch error {
         case .fieldTooLarge(let field, let size, let capacity):
             return .fieldTooLarge(field: "\(interface.name).\(name): \(field)", size: size, limit: capacity)
+        case .listTooLong(let field, let count, let capacity):
+            return .listTooLong(field: "\(interface.name).\(name): \(field)", count: count, capacity: capacity)
         case .argumentsTooLarge(_, let size, let limit):
             return .argumentsTooLarge(procedure: "\(interface.name).\(name)", size: size, limit: limit)
         default:

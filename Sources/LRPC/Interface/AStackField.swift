@@ -7,8 +7,15 @@
 // field's concrete type, like a hand-written `put`/`get` (no witness table, no metadata).
 
 public protocol AStackField {
-    /// The descriptor fields this value occupies when it is the field `name`.
+    /// The descriptor fields this value occupies when it is the field `name` (an
+    /// element of a list is named "": its fields keep their own names).
     static func fields(named name: String) -> [Field]
+    /// Where this value's fields end when placed from `offset`, each at its alignment:
+    /// `FieldLayout(fields(named:)).end(from:)`, computed without building the layout,
+    /// because a list finds its elements with it on every call.
+    static func astackEnd(from offset: Int) -> Int
+    /// The largest alignment of its fields (1 for none).
+    static var astackAlignment: Int { get }
     func write(to writer: inout AStackWriter, field: String) throws(CallError)
     init(from reader: inout AStackReader, field: String) throws(CallError)
 }
@@ -29,6 +36,10 @@ public func astackFields<Root, Value: AStackField>(_ path: KeyPath<Root, Value>,
 
 extension AStackInteger {
     @inlinable public static func fields(named name: String) -> [Field] { [Field(name, fieldKind)] }
+    @inlinable public static func astackEnd(from offset: Int) -> Int {
+        align(offset, MemoryLayout<Self>.size) + MemoryLayout<Self>.size
+    }
+    @inlinable public static var astackAlignment: Int { MemoryLayout<Self>.size }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) { try writer.put(self, field: field) }
     @inlinable @inline(__always)
@@ -37,6 +48,8 @@ extension AStackInteger {
 
 extension Bool: AStackField {
     @inlinable public static func fields(named name: String) -> [Field] { [Field(name, .bool)] }
+    @inlinable public static func astackEnd(from offset: Int) -> Int { offset + 1 }
+    @inlinable public static var astackAlignment: Int { 1 }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) { try writer.put(self, field: field) }
     @inlinable @inline(__always)
@@ -45,6 +58,8 @@ extension Bool: AStackField {
 
 extension Double: AStackField {
     @inlinable public static func fields(named name: String) -> [Field] { [Field(name, .float64)] }
+    @inlinable public static func astackEnd(from offset: Int) -> Int { align(offset, 8) + 8 }
+    @inlinable public static var astackAlignment: Int { 8 }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) { try writer.put(self, field: field) }
     @inlinable @inline(__always)
@@ -55,6 +70,8 @@ extension Double: AStackField {
 
 extension BoundedBytes {
     @inlinable public static func fields(named name: String) -> [Field] { [Field(name, .bytes, capacity: capacity)] }
+    @inlinable public static func astackEnd(from offset: Int) -> Int { align(offset, 4) + 4 + capacity }
+    @inlinable public static var astackAlignment: Int { 4 }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) {
         try writer.put(bytes: bytes, capacity: capacity, field: field)
@@ -67,6 +84,8 @@ extension BoundedBytes {
 
 extension BoundedText {
     @inlinable public static func fields(named name: String) -> [Field] { [Field(name, .text, capacity: capacity)] }
+    @inlinable public static func astackEnd(from offset: Int) -> Int { align(offset, 4) + 4 + capacity }
+    @inlinable public static var astackAlignment: Int { 4 }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) {
         try writer.put(text: text, capacity: capacity, field: field)
@@ -84,8 +103,11 @@ extension BoundedText {
 /// changes no byte.
 extension AStackValue {
     @inlinable public static func fields(named name: String) -> [Field] {
-        layout.fields.map { Field("\(name).\($0.name)", $0.kind, capacity: $0.capacity) }
+        name.isEmpty ? layout.fields : layout.fields.map { $0.renamed("\(name).\($0.name)") }
     }
+    /// From `layout`: a stored constant for a non-generic @AStackValue struct.
+    @inlinable public static func astackEnd(from offset: Int) -> Int { layout.end(from: offset) }
+    @inlinable public static var astackAlignment: Int { layout.alignment }
     @inlinable @inline(__always)
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) { try write(to: &writer) }
     @inlinable @inline(__always)
@@ -98,22 +120,24 @@ extension Optional: AStackField where Wrapped: AStackField {
     @inlinable public static func fields(named name: String) -> [Field] {
         [Field("\(name)?", .bool)] + Wrapped.fields(named: name)
     }
+    @inlinable public static func astackEnd(from offset: Int) -> Int { Wrapped.astackEnd(from: offset + 1) }
+    @inlinable public static var astackAlignment: Int { Wrapped.astackAlignment }
     @inlinable
     public func write(to writer: inout AStackWriter, field: String) throws(CallError) {
         if case .some(let value) = self {
-            try writer.put(true, field: "\(field)?")
+            try writer.put(true, field: field)
             try value.write(to: &writer, field: field)
         } else {
-            try writer.put(false, field: "\(field)?")
-            try writer.skip(Wrapped.fields(named: field), field: field)
+            try writer.put(false, field: field)
+            try writer.zero(to: Wrapped.astackEnd(from: writer.offset), field: field)
         }
     }
     @inlinable
     public init(from reader: inout AStackReader, field: String) throws(CallError) {
-        if try reader.getBool(field: "\(field)?") {
+        if try reader.getBool(field: field) {
             self = try Wrapped(from: &reader, field: field)
         } else {
-            try reader.skip(Wrapped.fields(named: field), field: field)
+            try reader.skip(to: Wrapped.astackEnd(from: reader.offset), field: field)
             self = nil
         }
     }

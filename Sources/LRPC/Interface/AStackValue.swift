@@ -62,12 +62,11 @@ public struct AStackWriter {
         try put(bytes: text.utf8, capacity: capacity, field: field)
     }
 
-    /// Leave room for `fields` (an absent optional), zeroed, placed as `FieldLayout` places them.
-    public mutating func skip(_ fields: [Field], field: String) throws(CallError) {
-        for f in fields {
-            let at = try reserve(f.size, alignment: f.kind.alignment, field: field)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + f.size)]).initializeMemory(as: UInt8.self, repeating: 0)
-        }
+    /// Leave room up to `end` (an absent optional's fields), zeroed.
+    @inlinable
+    public mutating func zero(to end: Int, field: String) throws(CallError) {
+        let at = try reserve(end - offset, alignment: 1, field: field)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[at..<end]).initializeMemory(as: UInt8.self, repeating: 0)
     }
 }
 
@@ -117,9 +116,10 @@ public struct AStackReader {
         String(decoding: try getBytes(capacity: capacity, field: field), as: UTF8.self)
     }
 
-    /// Step over `fields` (an absent optional), as `FieldLayout` places them.
-    public mutating func skip(_ fields: [Field], field: String) throws(CallError) {
-        for f in fields { _ = try take(f.size, alignment: f.kind.alignment, field: field) }
+    /// Step over everything up to `end` (an absent optional's fields).
+    @inlinable
+    public mutating func skip(to end: Int, field: String) throws(CallError) {
+        _ = try take(end - offset, alignment: 1, field: field)
     }
 }
 
