@@ -118,8 +118,8 @@ final class CallLoad: @unchecked Sendable {
                     }
                     let back = try files.call(FileInterface.read, PathArgument(path),
                                               timeoutSeconds: max(deadline.remainingSeconds, 0.001))
-                    wrong = "file.read(\(path)) = \(back.data.count) bytes, not the \(bytes.count) written"
-                    outcome = .success(back.data == bytes)
+                    wrong = "file.read(\(path)) = \(back.data.bytes.count) bytes, not the \(bytes.count) written"
+                    outcome = .success(back.data.bytes == bytes)
                 }
             } catch {
                 outcome = .failure(error)

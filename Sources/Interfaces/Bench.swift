@@ -10,6 +10,15 @@ public protocol Bench {
     /// Holds its A-stack slot for the given milliseconds: makes a call in flight
     /// observable (`nkctl bindings` shows the A-stack in use; tests trap on a busy slot).
     @CallOptions(simultaneousCalls: 8) func hold(_ milliseconds: UInt32) throws(BenchError)
+    /// The pairs sorted by key: a list in and a list out (tests, `nkctl call`). 200 bytes,
+    /// like bigInOut's payload, so the bench A-stack does not grow.
+    @CallOptions(simultaneousCalls: 8) func sortPairs(_ pairs: BoundedList<BenchPair, 8>) -> BoundedList<BenchPair, 8>
+}
+
+@AStackValue
+public struct BenchPair: Sendable, Equatable {
+    public var key: BoundedText<8>
+    public var value: UInt64
 }
 
 public enum BenchError: UInt32, ServiceError {

@@ -88,23 +88,12 @@ public struct LeakedBindingObject: AStackValue, Sendable, Equatable {
     }
 }
 
-public struct HoldOrder: AStackValue, Sendable, Equatable {
+@AStackValue
+public struct HoldOrder: Sendable, Equatable {
     public var token: UInt32
     public var milliseconds: UInt32
     public init(token: UInt32, milliseconds: UInt32) {
         self.token = token
         self.milliseconds = milliseconds
-    }
-
-    public static let layout = FieldLayout([Field("token", .uint32), Field("milliseconds", .uint32)])
-
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(token, field: "token")
-        try w.put(milliseconds, field: "milliseconds")
-    }
-
-    public init(from r: inout AStackReader) throws(CallError) {
-        token = try r.get(field: "token")
-        milliseconds = try r.get(field: "milliseconds")
     }
 }

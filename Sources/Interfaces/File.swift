@@ -2,52 +2,58 @@
 // view (a sub-directory of the service's root the image grants it); every call names its
 // file and offset, so a restarted service needs no client state. Payloads are bounded by
 // the A-stack: `FileInterface.chunkCapacity` bytes a call; `FileClient` streams more.
+// Every value below is @AStackValue: layouts and copy code generated from the fields.
 import LRPC
 
-public enum FileInterface {
-    public static let name = "file"
+/// The file service's procedures, declared once: `@ServiceInterface` writes
+/// `FileServiceInterface` (alias `FileInterface`: the procedures, their descriptors and
+/// `service(_:)`, the handler table nk-file exports) and `FileServiceClient`. The ids are
+/// the ones the service has always had, so the wire is unchanged; every procedure takes
+/// the kernel's call record (`context`: the caller's name picks its view) and throws
+/// `FileError`, which the caller catches as itself. `FileClient` is the richer client
+/// (streaming, repeating a call once across a restart).
+@ServiceInterface("file")
+public protocol FileService {
+    @CallOptions(id: 0) func stat(_ path: PathArgument, context: CallContext) throws(FileError) -> FileStat
+    /// The first page of a directory (`listFrom` continues at its `next`).
+    @CallOptions(id: 12) func list(_ path: PathArgument, context: CallContext) throws(FileError) -> ListPage
+    /// A page of a directory; pass the returned `next` back as `cursor` until it is 0.
+    @CallOptions(id: 1) func listFrom(_ page: ListArguments, context: CallContext) throws(FileError) -> ListPage
+    /// The first chunk of a file (`readAt` reads on).
+    @CallOptions(id: 13) func read(_ path: PathArgument, context: CallContext) throws(FileError) -> ReadResult
+    /// Up to `count` bytes (0: as many as fit) from `offset`; `eof` says whether the file ends there.
+    @CallOptions(id: 2) func readAt(_ range: ReadArguments, context: CallContext) throws(FileError) -> ReadResult
+    /// Replaces the whole file (a temporary file renamed over it), creating parents as needed.
+    @CallOptions(id: 3) func write(_ file: WholeFile, context: CallContext) throws(FileError) -> WriteResult
+    /// Writes at `offset` in place, creating the file (and parents) if missing.
+    @CallOptions(id: 4) func writeAt(_ chunk: WriteAtArguments, context: CallContext) throws(FileError) -> WriteResult
+    /// Adds to the end; the result's `offset` says where the data landed.
+    @CallOptions(id: 5) func append(_ file: WholeFile, context: CallContext) throws(FileError) -> WriteResult
+    @CallOptions(id: 6) func truncate(_ size: TruncateArguments, context: CallContext) throws(FileError) -> WriteResult
+    /// A file, or an empty directory.
+    @CallOptions(id: 7) func remove(_ path: PathArgument, context: CallContext) throws(FileError)
+    /// Within the caller's view; replaces an existing file at `to`.
+    @CallOptions(id: 8) func rename(_ names: RenameArguments, context: CallContext) throws(FileError)
+    /// Creates the directory and its parents; an existing directory is not an error.
+    @CallOptions(id: 9) func mkdir(_ path: PathArgument, context: CallContext) throws(FileError)
+    /// fsync of the file (or directory) and of each directory above it in the view:
+    /// after it returns, what was acknowledged on that path survives a crash of the machine.
+    @CallOptions(id: 10) func sync(_ path: PathArgument, context: CallContext) throws(FileError)
+    /// Atomic durable replace: temporary file, fsync, rename, fsync of the directory.
+    @CallOptions(id: 11) func put(_ file: WholeFile, context: CallContext) throws(FileError) -> WriteResult
+}
+
+public typealias FileInterface = FileServiceInterface
+
+extension FileServiceInterface {
     /// Bytes of file data one call carries (one A-stack slot holds a chunk plus a path).
     public static let chunkCapacity = 65536
     /// Bytes of a path, relative to the view; each component at most `nameLimit`.
     public static let pathCapacity = 1024
     public static let nameLimit = 255
-    /// Bytes of one `list` page of entries.
-    public static let listCapacity = 16384
-
-    public static let stat = Procedure<PathArgument, FileStat>(id: 0, name: "stat")
-    /// The first page of a directory (`listFrom` continues at its `next`).
-    public static let list = Procedure<PathArgument, ListPage>(id: 12, name: "list")
-    /// A page of a directory; pass the returned `next` back as `cursor` until it is 0.
-    public static let listFrom = Procedure<ListArguments, ListPage>(id: 1, name: "listFrom")
-    /// The first chunk of a file (`readAt` reads on).
-    public static let read = Procedure<PathArgument, ReadResult>(id: 13, name: "read")
-    /// Up to `count` bytes (0: as many as fit) from `offset`; `eof` says whether the file ends there.
-    public static let readAt = Procedure<ReadArguments, ReadResult>(id: 2, name: "readAt")
-    /// Replaces the whole file (a temporary file renamed over it), creating parents as needed.
-    public static let write = Procedure<WholeFile, WriteResult>(id: 3, name: "write")
-    /// Writes at `offset` in place, creating the file (and parents) if missing.
-    public static let writeAt = Procedure<WriteAtArguments, WriteResult>(id: 4, name: "writeAt")
-    /// Adds to the end; the result's `offset` says where the data landed.
-    public static let append = Procedure<WholeFile, WriteResult>(id: 5, name: "append")
-    public static let truncate = Procedure<TruncateArguments, WriteResult>(id: 6, name: "truncate")
-    /// A file, or an empty directory.
-    public static let remove = Procedure<PathArgument, Empty>(id: 7, name: "remove")
-    /// Within the caller's view; replaces an existing file at `to`.
-    public static let rename = Procedure<RenameArguments, Empty>(id: 8, name: "rename")
-    /// Creates the directory and its parents; an existing directory is not an error.
-    public static let mkdir = Procedure<PathArgument, Empty>(id: 9, name: "mkdir")
-    /// fsync of the file (or directory) and of each directory above it in the view:
-    /// after it returns, what was acknowledged on that path survives a crash of the machine.
-    public static let sync = Procedure<PathArgument, Empty>(id: 10, name: "sync")
-    /// Atomic durable replace: temporary file, fsync, rename, fsync of the directory.
-    public static let put = Procedure<WholeFile, WriteResult>(id: 11, name: "put")
-
-    public static let all: [ProcedureDescriptor] = [
-        stat.descriptor, list.descriptor, listFrom.descriptor, read.descriptor, readAt.descriptor,
-        write.descriptor, writeAt.descriptor,
-        append.descriptor, truncate.descriptor, remove.descriptor, rename.descriptor, mkdir.descriptor,
-        sync.descriptor, put.descriptor,
-    ]
+    /// Entries of one `list` page (a page stays smaller than a chunk and its path, so it
+    /// adds nothing to the A-stack).
+    public static let listEntries = 200
 }
 
 // MARK: arguments
@@ -112,73 +118,53 @@ public struct RenameArguments: Sendable, Equatable {
 }
 
 // MARK: results
-// FileStat, ListPage and ReadResult stay hand-written: callers read their text and data as
-// plain Strings and byte arrays (`read(...).data`), and FileStat's wire field "modified"
-// is not its property's name.
+// Callers build results from plain Strings and byte arrays; the fields keep the names
+// they have always had on the wire ("kind", "modified", "data", ...).
 
-public struct FileStat: AStackValue, Sendable, Equatable {
+@AStackValue
+public struct FileStat: Sendable, Equatable {
     /// "file", "directory" or "other" (a symlink, device, socket: never followed).
-    public var kind: String
+    public var kind: BoundedText<16>
     public var size: UInt64
     /// Last modification, Unix seconds and nanoseconds.
-    public var modifiedSeconds: Int64
+    public var modified: Int64
     public var modifiedNanoseconds: Int64
     public init(kind: String, size: UInt64, modifiedSeconds: Int64, modifiedNanoseconds: Int64) {
-        self.kind = kind; self.size = size
-        self.modifiedSeconds = modifiedSeconds; self.modifiedNanoseconds = modifiedNanoseconds
+        self.kind = BoundedText(kind); self.size = size
+        self.modified = modifiedSeconds; self.modifiedNanoseconds = modifiedNanoseconds
     }
-    public var isDirectory: Bool { kind == "directory" }
-    public static let layout = FieldLayout([Field("kind", .text, capacity: 16), Field("size", .uint64),
-                                            Field("modified", .int64), Field("modifiedNanoseconds", .int64)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: kind, capacity: 16, field: "kind")
-        try w.put(size, field: "size")
-        try w.put(modifiedSeconds, field: "modified")
-        try w.put(modifiedNanoseconds, field: "modifiedNanoseconds")
+    public var modifiedSeconds: Int64 { modified }
+    public var isDirectory: Bool { kind.text == "directory" }
+}
+
+/// One page of a directory. Names with control characters (which no client can create),
+/// or longer than a name may be, are left out and counted.
+@AStackValue
+public struct ListPage: Sendable, Equatable {
+    public var entries: BoundedList<DirectoryEntry, 200>  // FileInterface.listEntries
+    /// Pass back as `cursor` for the next page; 0 when the directory is done.
+    public var next: UInt64
+    public var unlisted: UInt32
+    public init(entries: [DirectoryEntry], next: UInt64, unlisted: UInt32) {
+        self.entries = BoundedList(entries); self.next = next; self.unlisted = unlisted
     }
-    public init(from r: inout AStackReader) throws(CallError) {
-        kind = try r.getText(capacity: 16, field: "kind")
-        size = try r.get(field: "size")
-        modifiedSeconds = try r.get(field: "modified")
-        modifiedNanoseconds = try r.get(field: "modifiedNanoseconds")
+
+    /// The page's entries, as plain Strings.
+    public var items: [FileEntry] {
+        entries.map { FileEntry(name: $0.name.text, kind: $0.kind.text, size: $0.size) }
     }
 }
 
-/// One page of a directory: lines of "KIND<TAB>SIZE<TAB>NAME" (KIND is f, d or o).
-/// Names with control characters (which no client can create) are left out and counted.
-public struct ListPage: AStackValue, Sendable, Equatable {
-    public var entries: String
-    /// Pass back as `cursor` for the next page; 0 when the directory is done.
-    public var next: UInt64
-    public var count: UInt32
-    public var unlisted: UInt32
-    public init(entries: String, next: UInt64, count: UInt32, unlisted: UInt32) {
-        self.entries = entries; self.next = next; self.count = count; self.unlisted = unlisted
-    }
-    public static let layout = FieldLayout([Field("entries", .text, capacity: FileInterface.listCapacity),
-                                            Field("next", .uint64), Field("count", .uint32),
-                                            Field("unlisted", .uint32)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(text: entries, capacity: FileInterface.listCapacity, field: "entries")
-        try w.put(next, field: "next")
-        try w.put(count, field: "count")
-        try w.put(unlisted, field: "unlisted")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        entries = try r.getText(capacity: FileInterface.listCapacity, field: "entries")
-        next = try r.get(field: "next")
-        count = try r.get(field: "count")
-        unlisted = try r.get(field: "unlisted")
-    }
-
-    /// The page's entries, parsed.
-    public var items: [FileEntry] {
-        entries.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let size = UInt64(parts[1]) else { return nil }
-            let kind = parts[0] == "d" ? "directory" : parts[0] == "f" ? "file" : "other"
-            return FileEntry(name: String(parts[2]), kind: kind, size: size)
-        }
+/// One entry of a `list` page, as it travels.
+@AStackValue
+public struct DirectoryEntry: Sendable, Equatable {
+    public var name: BoundedText<255>  // FileInterface.nameLimit
+    /// "file", "directory" or "other".
+    public var kind: BoundedText<16>
+    /// Bytes of a file; 0 for anything else.
+    public var size: UInt64
+    public init(name: String, kind: String, size: UInt64) {
+        self.name = BoundedText(name); self.kind = BoundedText(kind); self.size = size
     }
 }
 
@@ -189,24 +175,13 @@ public struct FileEntry: Sendable, Equatable {
     public init(name: String, kind: String, size: UInt64) { self.name = name; self.kind = kind; self.size = size }
 }
 
-public struct ReadResult: AStackValue, Sendable, Equatable {
-    public var data: [UInt8]
+@AStackValue
+public struct ReadResult: Sendable, Equatable {
+    public var data: BoundedBytes<65536>  // FileInterface.chunkCapacity
     /// The file's size when it was read.
     public var size: UInt64
     public var eof: Bool
-    public init(data: [UInt8], size: UInt64, eof: Bool) { self.data = data; self.size = size; self.eof = eof }
-    public static let layout = FieldLayout([Field("data", .bytes, capacity: FileInterface.chunkCapacity),
-                                            Field("size", .uint64), Field("eof", .bool)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(bytes: data, capacity: FileInterface.chunkCapacity, field: "data")
-        try w.put(size, field: "size")
-        try w.put(eof, field: "eof")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        data = try r.getBytes(capacity: FileInterface.chunkCapacity, field: "data")
-        size = try r.get(field: "size")
-        eof = try r.getBool(field: "eof")
-    }
+    public init(data: [UInt8], size: UInt64, eof: Bool) { self.data = BoundedBytes(data); self.size = size; self.eof = eof }
 }
 
 @AStackValue

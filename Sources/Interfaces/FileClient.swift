@@ -128,10 +128,11 @@ public final class FileClient: @unchecked Sendable {
         var offset: UInt64 = 0
         while true {
             let chunk = try read(path, offset: offset)
-            if !chunk.data.isEmpty { try sink(chunk.data) }
-            offset += UInt64(chunk.data.count)
+            let data = chunk.data.bytes
+            if !data.isEmpty { try sink(data) }
+            offset += UInt64(data.count)
             progress?(offset, chunk.size)
-            if chunk.eof || chunk.data.isEmpty { return offset }
+            if chunk.eof || data.isEmpty { return offset }
         }
     }
 

@@ -13,7 +13,7 @@ public protocol Name {
 extension NameInterface {
     public static let maximumName = 32
     /// Names the registry holds at most, and at most per registrant: a full list always
-    /// fits `NameList` (every name at its longest, one separator each).
+    /// fits `NameList`.
     public static let maximumEntries = 64
     public static let maximumEntriesPerRegistrant = 8
 
@@ -47,21 +47,11 @@ public struct Registration: Sendable, Equatable {
     public init(found: Bool, domain: UInt32) { self.found = found; self.domain = domain }
 }
 
-/// Registered interface names, newline-separated, sorted. Written by hand: a list of
-/// names travels as one text field (the macro lays out fixed fields only).
-public struct NameList: AStackValue, Sendable, Equatable {
-    public static let capacity = NameInterface.maximumEntries * (NameInterface.maximumName + 1)
-    public var names: [String]
-    public init(_ names: [String]) { self.names = names }
-    public static let layout = FieldLayout([Field("count", .uint32), Field("names", .text, capacity: capacity)])
-    public func write(to w: inout AStackWriter) throws(CallError) {
-        try w.put(UInt32(names.count), field: "count")
-        try w.put(text: names.joined(separator: "\n"), capacity: Self.capacity, field: "names")
-    }
-    public init(from r: inout AStackReader) throws(CallError) {
-        let count = try r.get(UInt32.self, field: "count")
-        let text = try r.getText(capacity: Self.capacity, field: "names")
-        names = text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
-        guard names.count == count else { throw .malformed("name list says \(count) names, holds \(names.count)") }
-    }
+/// Registered interface names, sorted: a bounded list, so a full registry always fits
+/// (`maximumEntries` names of at most `maximumName` bytes each).
+@AStackValue
+public struct NameList: Sendable, Equatable {
+    public var registered: BoundedList<BoundedText<32>, 64>  // maximumName, maximumEntries
+    public init(_ names: [String]) { registered = BoundedList(names.map { BoundedText($0) }) }
+    public var names: [String] { registered.map(\.text) }
 }

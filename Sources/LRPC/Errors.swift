@@ -53,8 +53,7 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
 extension CallError {
     /// An error from element `index` of the list `list`, naming the element
     /// ("entries[3].name"). Only on the error path: no string is built per element.
-    @usableFromInline
-    func inElement(_ index: Int, of list: String) -> CallError {
+    public func inElement(_ index: Int, of list: String) -> CallError {
         func name(_ inner: String) -> String { "\(list)[\(index)]" + (inner.isEmpty ? "" : ".\(inner)") }
         switch self {
         case .fieldTooLarge(let f, let size, let limit): return .fieldTooLarge(field: name(f), size: size, limit: limit)

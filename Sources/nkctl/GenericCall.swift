@@ -121,7 +121,7 @@ struct GenericCall {
                                             elementAlignment: element.alignment, field: field.name)
                 for (i, values) in elements.enumerated() {
                     w.beginElement(i, of: frame)
-                    try write(values, as: element, to: &w)
+                    do { try write(values, as: element, to: &w) } catch { throw error.inElement(i, of: field.name) }
                 }
                 w.endList(frame)
             }
@@ -166,7 +166,7 @@ struct GenericCall {
                 var elements: [[(String, ResultValue)]] = []
                 for i in 0..<count {
                     r.beginElement(i, of: frame)
-                    elements.append(try read(element, from: &r))
+                    do { elements.append(try read(element, from: &r)) } catch { throw error.inElement(i, of: field.name) }
                 }
                 r.endList(frame)
                 value = .list(elements)

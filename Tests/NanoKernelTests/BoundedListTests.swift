@@ -187,4 +187,15 @@ final class BoundedListTests: XCTestCase {
         XCTAssertEqual(back.procedures[0].signature,
                        "lists(\(ListSample.layout.signature)) -> (items:list[4]{name:text[12],size:u64,hidden:bool})")
     }
+
+    /// The built-in lists keep the bounds their services enforce.
+    func testBuiltInListsMatchTheirServicesBounds() throws {
+        XCTAssertEqual(NameList.layout.signature,
+                       "registered:list[\(NameInterface.maximumEntries)]{text[\(NameInterface.maximumName)]}")
+        let names = NameList(["bench", "clock"])
+        XCTAssertEqual(try roundTrip(names).names, ["bench", "clock"])
+        XCTAssertEqual(BenchInterface.sortPairs.descriptor.signature,
+                       "sortPairs(items:list[8]{key:text[8],value:u64}) -> (items:list[8]{key:text[8],value:u64})")
+        XCTAssertLessThanOrEqual(BenchInterface.sortPairs.descriptor.astackSize, BenchInterface.bigInOut.descriptor.astackSize)
+    }
 }

@@ -109,34 +109,34 @@ final class FileServiceTests: KernelTestCase {
     func testEveryProcedure() throws {
         let files = try boot()
         XCTAssertEqual(try files.write("notes/today.txt", bytes("buy milk")).size, 8)
-        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy milk"))
-        XCTAssertEqual(try files.stat("notes/today.txt").kind, "file")
-        XCTAssertEqual(try files.stat("notes").kind, "directory")
-        XCTAssertEqual(try files.stat("").kind, "directory")
+        XCTAssertEqual(try files.read("notes/today.txt").data.bytes, bytes("buy milk"))
+        XCTAssertEqual(try files.stat("notes/today.txt").kind.text, "file")
+        XCTAssertEqual(try files.stat("notes").kind.text, "directory")
+        XCTAssertEqual(try files.stat("").kind.text, "directory")
         XCTAssertEqual(try files.list("notes"), [FileEntry(name: "today.txt", kind: "file", size: 8)])
 
         XCTAssertEqual(try files.write("notes/today.txt", at: 4, bytes("MILK and eggs")).size, 17)
-        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy MILK and eggs"))
+        XCTAssertEqual(try files.read("notes/today.txt").data.bytes, bytes("buy MILK and eggs"))
         let appended = try files.append("notes/today.txt", bytes("!"))
         XCTAssertEqual(appended.offset, 17)
         XCTAssertEqual(appended.size, 18)
-        XCTAssertEqual(try files.read("notes/today.txt", offset: 4, count: 4).data, bytes("MILK"))
+        XCTAssertEqual(try files.read("notes/today.txt", offset: 4, count: 4).data.bytes, bytes("MILK"))
         let end = try files.read("notes/today.txt", offset: 18)
-        XCTAssertEqual(end.data, [])
+        XCTAssertEqual(end.data.bytes, [])
         XCTAssertTrue(end.eof)
 
         XCTAssertEqual(try files.truncate("notes/today.txt", to: 3).size, 3)
-        XCTAssertEqual(try files.read("notes/today.txt").data, bytes("buy"))
+        XCTAssertEqual(try files.read("notes/today.txt").data.bytes, bytes("buy"))
         try files.rename("notes/today.txt", to: "archive/2026/done.txt")
         XCTAssertEqual(fileError(try files.stat("notes/today.txt")), .notFound)
-        XCTAssertEqual(try files.read("archive/2026/done.txt").data, bytes("buy"))
+        XCTAssertEqual(try files.read("archive/2026/done.txt").data.bytes, bytes("buy"))
         try files.mkdir("a/b/c")
         try files.mkdir("a/b/c")  // an existing directory is not an error
-        XCTAssertEqual(try files.stat("a/b/c").kind, "directory")
+        XCTAssertEqual(try files.stat("a/b/c").kind.text, "directory")
         try files.sync("archive/2026/done.txt")
         try files.sync("")
         XCTAssertEqual(try files.put("config/settings.toml", bytes("x = 1")).size, 5)
-        XCTAssertEqual(try files.read("config/settings.toml").data, bytes("x = 1"))
+        XCTAssertEqual(try files.read("config/settings.toml").data.bytes, bytes("x = 1"))
         try files.remove("archive/2026/done.txt")
         try files.remove("archive/2026")
         XCTAssertEqual(fileError(try files.stat("archive/2026")), .notFound)
@@ -191,12 +191,12 @@ final class FileServiceTests: KernelTestCase {
         for i in 0..<100 {
             let runtime = try DomainRuntime.connect(socketPath: kernel.socketPath, name: "client\(i)")
             let client = FileClient(try runtime.importInterface(FileInterface.name))
-            XCTAssertEqual(try client.read("shared.txt").data, bytes("one view"))
+            XCTAssertEqual(try client.read("shared.txt").data.bytes, bytes("one view"))
             runtime.close()
         }
         let after = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
         XCTAssertLessThanOrEqual(after, before + 2, "the file service's descriptors grew with its clients")
-        XCTAssertEqual(try files.read("shared.txt").data, bytes("one view"))
+        XCTAssertEqual(try files.read("shared.txt").data.bytes, bytes("one view"))
     }
 
     /// A service killed between creating a temporary file and renaming it leaves the
@@ -222,8 +222,10 @@ final class FileServiceTests: KernelTestCase {
     func testListIsPaged() throws {
         let files = try boot()
         try files.mkdir("many")
-        // Long names so a page (16 KiB) holds about 60 of them: 400 names take several pages.
-        for i in 0..<400 {
+        // A page holds FileInterface.listEntries (200) entries, each room for a name of
+        // the longest kind: 450 long names take three pages.
+        XCTAssertEqual(FileInterface.listEntries, 200)
+        for i in 0..<450 {
             let name = String(format: "%04d-", i) + String(repeating: "n", count: 240)
             plant(root + "/many/" + name, [1, 2, 3])
         }
@@ -235,10 +237,10 @@ final class FileServiceTests: KernelTestCase {
             cursor = page.next
             pages += 1
         } while cursor != 0 && pages < 100
-        XCTAssertGreaterThan(pages, 3)
-        XCTAssertEqual(names.count, 400)
-        XCTAssertEqual(Set(names).count, 400)
-        XCTAssertEqual(try files.list("many").count, 400)
+        XCTAssertEqual(pages, 3)
+        XCTAssertEqual(names.count, 450)
+        XCTAssertEqual(Set(names).count, 450)
+        XCTAssertEqual(try files.list("many").count, 450)
         // A name no client could create (a newline in it) is counted, not listed.
         plant(root + "/many/bad\nname", [])
         let first = try files.call(FileInterface.list, PathArgument("many"))
@@ -250,7 +252,7 @@ final class FileServiceTests: KernelTestCase {
             cursor = page.next
         }
         XCTAssertEqual(unlisted, 1)
-        XCTAssertEqual(try files.list("many").count, 400)
+        XCTAssertEqual(try files.list("many").count, 450)
     }
 
     func testBadInputGetsATypedErrorAndTheServiceKeepsServing() throws {
@@ -303,7 +305,7 @@ final class FileServiceTests: KernelTestCase {
             read: { (_: inout AStackReader) throws(CallError) in })) {
             guard case CallError.malformed = $0 else { return XCTFail("expected malformed, got \($0)") }
         }
-        XCTAssertEqual(try files.read("dir/file.txt").data, bytes("kept"))
+        XCTAssertEqual(try files.read("dir/file.txt").data.bytes, bytes("kept"))
         XCTAssertEqual(try kernel.domain("file").state, "ready")
     }
 
@@ -359,12 +361,12 @@ final class FileServiceTests: KernelTestCase {
                     XCTFail("call \(i) to \(procedure.name): \(error)")
                 }
             }
-            if i % 500 == 0 { XCTAssertEqual(try files.read("honest.txt").data, bytes("honest")) }
+            if i % 500 == 0 { XCTAssertEqual(try files.read("honest.txt").data.bytes, bytes("honest")) }
         }
         XCTAssertEqual(try kernel.domain("file").pid, pid, "the file service restarted")
         XCTAssertEqual(try kernel.domain("file").state, "ready")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: kernel.directory).sorted(), outsideBefore)
-        XCTAssertEqual(try files.read("honest.txt").data, bytes("honest"))
+        XCTAssertEqual(try files.read("honest.txt").data.bytes, bytes("honest"))
     }
 
     // MARK: confinement
@@ -423,7 +425,7 @@ final class FileServiceTests: KernelTestCase {
         let minimum = Date().addingTimeInterval(2), maximum = Date().addingTimeInterval(30)
         while Date() < minimum || ((reads == 0 || refusals == 0) && Date() < maximum) {
             do {
-                let data = try files.read("swap/data.txt").data
+                let data = try files.read("swap/data.txt").data.bytes
                 XCTAssertTrue(data == bytes("inside") || data.isEmpty, "read \(String(decoding: data, as: UTF8.self))")
                 reads += 1
             } catch let error as FileError {
@@ -474,8 +476,8 @@ final class FileServiceTests: KernelTestCase {
         _ = try alpha.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: bytes("alpha's")))
         _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: bytes("gamma's")))
         // Each wrote in its own directory; the operator sees both.
-        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data, bytes("alpha's"))
-        XCTAssertEqual(try files.read("apps/gamma/diary.txt").data, bytes("gamma's"))
+        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data.bytes, bytes("alpha's"))
+        XCTAssertEqual(try files.read("apps/gamma/diary.txt").data.bytes, bytes("gamma's"))
         XCTAssertEqual(try gamma.call(FileTenantInterface.read, PathArgument("diary.txt")).bytes, bytes("gamma's"))
         XCTAssertEqual(try gamma.call(FileTenantInterface.list, PathArgument("")).text, "diary.txt")
         // gamma cannot reach alpha's files by any path.
@@ -484,7 +486,7 @@ final class FileServiceTests: KernelTestCase {
         // beta reads alpha's view, and may not change it.
         XCTAssertEqual(try beta.call(FileTenantInterface.read, PathArgument("diary.txt")).bytes, bytes("alpha's"))
         XCTAssertEqual(failure(try beta.call(FileTenantInterface.write, WholeFile(path: "diary.txt", data: []))), .readOnly)
-        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data, bytes("alpha's"))
+        XCTAssertEqual(try files.read("apps/alpha/diary.txt").data.bytes, bytes("alpha's"))
         // gamma's quota (from the "*" grant) is its own: full for gamma, not for alpha.
         _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "two.txt", data: []))
         _ = try gamma.call(FileTenantInterface.write, WholeFile(path: "three.txt", data: []))
@@ -538,7 +540,7 @@ final class FileServiceTests: KernelTestCase {
         try files.truncate("data.bin", to: 0)
         try files.remove("a")
         try files.put("other.bin", block)
-        XCTAssertEqual(try files.read("other.bin").data, block)
+        XCTAssertEqual(try files.read("other.bin").data.bytes, block)
         // Sizes near the largest a file may have are refused, not added up past Int64.max.
         XCTAssertEqual(fileError(try files.truncate("data.bin", to: UInt64(Int64.max))), .quotaBytes)
         XCTAssertEqual(fileError(try files.write("data.bin", at: UInt64(Int64.max) - 1, [1])), .quotaBytes)

@@ -12,6 +12,9 @@ struct BenchServer: Bench {
         guard milliseconds <= 10_000 else { throw .holdTooLong }
         usleep(milliseconds * 1000)
     }
+    func sortPairs(_ pairs: BoundedList<BenchPair, 8>) -> BoundedList<BenchPair, 8> {
+        BoundedList(pairs.sorted { $0.key.text < $1.key.text })
+    }
 }
 
 ServiceMain.run(BenchInterface.service(BenchServer()))

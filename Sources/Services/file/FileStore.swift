@@ -74,22 +74,23 @@ final class FileStore: @unchecked Sendable {
         // The cursor is the directory's own position (an off_t), carried bit for bit; one
         // a client made up only makes readdir start somewhere else, or stop.
         if cursor > 0 { seekdir(dir, Int(bitPattern: UInt(cursor))) }
-        var text = "", count: UInt32 = 0, unlisted: UInt32 = 0
+        var entries: [DirectoryEntry] = [], unlisted: UInt32 = 0
         var next: UInt64 = 0
         while true {
             let position = telldir(dir)
             guard let entry = readdir(dir) else { next = 0; break }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             if name == "." || name == ".." || name.hasPrefix(TemporaryName.prefix) { continue }
-            if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { unlisted += 1; continue }
+            // A name that is not UTF-8 grows when repaired: past the name limit it could
+            // not travel, so it is counted with the ones no client could create.
+            if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+                || name.utf8.count > FileInterface.nameLimit { unlisted += 1; continue }
+            if entries.count == FileInterface.listEntries { next = UInt64(UInt(bitPattern: position)); break }
             let st = Beneath.statEntry(dirfd(dir), name)
-            let kind = st.map { Beneath.isRegular($0) ? "f" : Beneath.isDirectory($0) ? "d" : "o" } ?? "o"
-            let line = "\(kind)\t\(st.map { Beneath.isRegular($0) ? UInt64($0.st_size) : 0 } ?? 0)\t\(name)\n"
-            if text.utf8.count + line.utf8.count > FileInterface.listCapacity { next = UInt64(UInt(bitPattern: position)); break }
-            text += line
-            count += 1
+            let kind = st.map { Beneath.isRegular($0) ? "file" : Beneath.isDirectory($0) ? "directory" : "other" } ?? "other"
+            entries.append(DirectoryEntry(name: name, kind: kind, size: st.map { Beneath.isRegular($0) ? UInt64($0.st_size) : 0 } ?? 0))
         }
-        return ListPage(entries: text, next: next, count: count, unlisted: unlisted)
+        return ListPage(entries: entries, next: next, unlisted: unlisted)
     }
 
     // MARK: writing in place

@@ -17,62 +17,61 @@ do {
 let views = Views(config: config)
 let store = FileStore(root: config.rootFD, uploadIdleSeconds: config.uploadIdleSeconds)
 
-/// Every procedure: the caller's view from the kernel's context, the path checked, the body.
-func serve<A, R>(_ procedure: Procedure<A, R>, on service: Service,
-                 _ body: @escaping @Sendable (View, A) throws(FileError) -> R) {
-    service.handle(procedure) { arguments, context in
-        let view = try views.view(for: context.callerName)
-        return try body(view, arguments)
+/// Every procedure: the caller's view (by the name the kernel gave its binding, from the
+/// call record), the path checked, the store's body. Declared failures are FileErrors.
+struct FileServer: FileService, Sendable {
+    func stat(_ a: PathArgument, context: CallContext) throws(FileError) -> FileStat {
+        try store.stat(views.view(for: context.callerName), CheckedPath(checking: a.path.text, allowRoot: true))
+    }
+    func list(_ a: PathArgument, context: CallContext) throws(FileError) -> ListPage {
+        try store.list(views.view(for: context.callerName), CheckedPath(checking: a.path.text, allowRoot: true), cursor: 0)
+    }
+    func listFrom(_ a: ListArguments, context: CallContext) throws(FileError) -> ListPage {
+        try store.list(views.view(for: context.callerName), CheckedPath(checking: a.path.text, allowRoot: true),
+                       cursor: a.cursor)
+    }
+    func read(_ a: PathArgument, context: CallContext) throws(FileError) -> ReadResult {
+        try store.read(views.view(for: context.callerName), CheckedPath(checking: a.path.text), offset: 0, count: 0)
+    }
+    func readAt(_ a: ReadArguments, context: CallContext) throws(FileError) -> ReadResult {
+        try store.read(views.view(for: context.callerName), CheckedPath(checking: a.path.text),
+                       offset: a.offset, count: a.count)
+    }
+    func write(_ a: WholeFile, context: CallContext) throws(FileError) -> WriteResult {
+        try store.replace(views.view(for: context.callerName), CheckedPath(checking: a.path.text),
+                          data: a.data.bytes, durable: false)
+    }
+    func writeAt(_ a: WriteAtArguments, context: CallContext) throws(FileError) -> WriteResult {
+        try store.writeAt(views.view(for: context.callerName), CheckedPath(checking: a.path.text),
+                          offset: a.offset, data: a.data.bytes)
+    }
+    func append(_ a: WholeFile, context: CallContext) throws(FileError) -> WriteResult {
+        try store.writeAt(views.view(for: context.callerName), CheckedPath(checking: a.path.text),
+                          offset: 0, data: a.data.bytes, append: true)
+    }
+    func truncate(_ a: TruncateArguments, context: CallContext) throws(FileError) -> WriteResult {
+        try store.truncate(views.view(for: context.callerName), CheckedPath(checking: a.path.text), size: a.size)
+    }
+    func remove(_ a: PathArgument, context: CallContext) throws(FileError) {
+        try store.remove(views.view(for: context.callerName), CheckedPath(checking: a.path.text))
+    }
+    func rename(_ a: RenameArguments, context: CallContext) throws(FileError) {
+        try store.rename(views.view(for: context.callerName), from: CheckedPath(checking: a.from.text),
+                         to: CheckedPath(checking: a.to.text))
+    }
+    func mkdir(_ a: PathArgument, context: CallContext) throws(FileError) {
+        try store.mkdir(views.view(for: context.callerName), CheckedPath(checking: a.path.text))
+    }
+    func sync(_ a: PathArgument, context: CallContext) throws(FileError) {
+        try store.sync(views.view(for: context.callerName), CheckedPath(checking: a.path.text, allowRoot: true))
+    }
+    func put(_ a: WholeFile, context: CallContext) throws(FileError) -> WriteResult {
+        try store.replace(views.view(for: context.callerName), CheckedPath(checking: a.path.text),
+                          data: a.data.bytes, durable: true)
     }
 }
 
-let service = Service(interface: FileInterface.name)
-serve(FileInterface.stat, on: service) { view, a throws(FileError) in
-    try store.stat(view, CheckedPath(checking: a.path.text, allowRoot: true))
-}
-serve(FileInterface.list, on: service) { view, a throws(FileError) in
-    try store.list(view, CheckedPath(checking: a.path.text, allowRoot: true), cursor: 0)
-}
-serve(FileInterface.listFrom, on: service) { view, a throws(FileError) in
-    try store.list(view, CheckedPath(checking: a.path.text, allowRoot: true), cursor: a.cursor)
-}
-serve(FileInterface.read, on: service) { view, a throws(FileError) in
-    try store.read(view, CheckedPath(checking: a.path.text), offset: 0, count: 0)
-}
-serve(FileInterface.readAt, on: service) { view, a throws(FileError) in
-    try store.read(view, CheckedPath(checking: a.path.text), offset: a.offset, count: a.count)
-}
-serve(FileInterface.write, on: service) { view, a throws(FileError) in
-    try store.replace(view, CheckedPath(checking: a.path.text), data: a.data.bytes, durable: false)
-}
-serve(FileInterface.writeAt, on: service) { view, a throws(FileError) in
-    try store.writeAt(view, CheckedPath(checking: a.path.text), offset: a.offset, data: a.data.bytes)
-}
-serve(FileInterface.append, on: service) { view, a throws(FileError) in
-    try store.writeAt(view, CheckedPath(checking: a.path.text), offset: 0, data: a.data.bytes, append: true)
-}
-serve(FileInterface.truncate, on: service) { view, a throws(FileError) in
-    try store.truncate(view, CheckedPath(checking: a.path.text), size: a.size)
-}
-serve(FileInterface.remove, on: service) { view, a throws(FileError) in
-    try store.remove(view, CheckedPath(checking: a.path.text))
-    return Empty()
-}
-serve(FileInterface.rename, on: service) { view, a throws(FileError) in
-    try store.rename(view, from: CheckedPath(checking: a.from.text), to: CheckedPath(checking: a.to.text))
-    return Empty()
-}
-serve(FileInterface.mkdir, on: service) { view, a throws(FileError) in
-    try store.mkdir(view, CheckedPath(checking: a.path.text))
-    return Empty()
-}
-serve(FileInterface.sync, on: service) { view, a throws(FileError) in
-    try store.sync(view, CheckedPath(checking: a.path.text, allowRoot: true))
-    return Empty()
-}
-serve(FileInterface.put, on: service) { view, a throws(FileError) in
-    try store.replace(view, CheckedPath(checking: a.path.text), data: a.data.bytes, durable: true)
-}
+let service = FileInterface.service(FileServer())
 
 // A killed instance may have left a temporary file between its create and its rename.
 // Removed in the background: a large store must not delay the service's start. Only

@@ -27,7 +27,7 @@ service.handle(FileTenantInterface.write) { a, _ in
     try tenant.files().write(a.path.text, a.data.bytes)
     return Empty()
 }
-service.handle(FileTenantInterface.read) { a, _ in BoundedBytes(try tenant.files().read(a.path.text).data) }
+service.handle(FileTenantInterface.read) { a, _ in try tenant.files().read(a.path.text).data }
 service.handle(FileTenantInterface.list) { a, _ in
     BoundedText(try tenant.files().list(a.path.text).map(\.name).joined(separator: "\n"))
 }
