@@ -48,12 +48,62 @@ struct GeneratedEntry {
     var value: BoundedBytes<512>
 }
 
+/// A page of a listing, by hand: the list field's layout spelled out, and the copy a
+/// loop over the same ListFrame steps `BoundedList` takes.
+struct HandListEntry {
+    var name: String
+    var size: UInt64
+}
+
+struct HandPage: AStackValue {
+    var entries: [HandListEntry]
+    static let element = FieldLayout([Field("name", .text, capacity: 32), Field("size", .uint64)])
+    static let layout = FieldLayout([Field("entries", list: element, capacity: 16)])
+    func write(to w: inout AStackWriter) throws(CallError) {
+        let frame = try w.beginList(count: entries.count, capacity: 16, stride: 48, elementAlignment: 8, field: "entries")
+        for (i, entry) in entries.enumerated() {
+            w.beginElement(i, of: frame)
+            try w.put(text: entry.name, capacity: 32, field: "name")
+            try w.put(entry.size, field: "size")
+        }
+        w.endList(frame)
+    }
+    init(from r: inout AStackReader) throws(CallError) {
+        let (count, frame) = try r.beginList(capacity: 16, stride: 48, elementAlignment: 8, field: "entries")
+        var entries: [HandListEntry] = []
+        entries.reserveCapacity(count)
+        for i in 0..<count {
+            r.beginElement(i, of: frame)
+            entries.append(HandListEntry(name: try r.getText(capacity: 32, field: "name"), size: try r.get(field: "size")))
+        }
+        r.endList(frame)
+        self.entries = entries
+    }
+    init(entries: [HandListEntry]) { self.entries = entries }
+}
+
+@AStackValue
+struct GeneratedListEntry {
+    var name: BoundedText<32>
+    var size: UInt64
+}
+
+@AStackValue
+struct GeneratedPage {
+    var entries: BoundedList<GeneratedListEntry, 16>
+}
+
 func generatedCopyBenchmarks() {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 64)
     let value = [UInt8](repeating: 0x5A, count: 200)
     pair("AddArguments", buffer, HandAddArguments(a: 2, b: 3), GeneratedAddArguments(a: 2, b: 3))
     pair("Entry", buffer, HandEntry(key: "a-key-of-some-length", value: value),
          GeneratedEntry(key: BoundedText("a-key-of-some-length"), value: BoundedBytes(value)))
+    // Ten of sixteen entries, 12-byte names (small strings: no allocation of their own).
+    let names = (0..<10).map { "file-\($0).txt.gz" }
+    precondition(HandPage.layout == GeneratedPage.layout, "the hand-written page must be the generated one's layout")
+    pair("Page (list of 10 entries)", buffer, HandPage(entries: names.map { HandListEntry(name: $0, size: 4096) }),
+         GeneratedPage(entries: BoundedList(names.map { GeneratedListEntry(name: BoundedText($0), size: 4096) })))
 }
 
 /// write and read benchmarks for a hand-written and a generated value of one shape.

@@ -95,6 +95,38 @@ public enum SharedLayouts {
 
             """
         for table in all { text += "\n```\n" + table.diagram + "\n```\n" }
-        return text
+        return text + "\n" + valueLayouts
+    }
+
+    /// How a procedure's arguments and results sit in an A-stack slot's payload: the
+    /// field kinds of `FieldLayout` (Sources/NanoABI/Interface), printed from them.
+    static var valueLayouts: String {
+        let kinds = FieldKind.allCases.map { kind in
+            kind.rawValue + String(repeating: " ", count: max(1, 7 - kind.rawValue.count)) + kind.placement
+        }
+        return """
+            ## A-stack values
+
+            A procedure's arguments and results are copied field by field into the payload, in the
+            order of the procedure descriptor's layout (`FieldLayout`, `Sources/NanoABI/Interface`),
+            each field at the next offset that is a multiple of its alignment. The layout travels as a
+            signature such as `a:i32,entries:list[16]{name:text[64],size:u64}`. A list's element is a
+            layout of its own, its fields named relative to the element (a nameless field is an
+            element that is a single value: `ids:list[8]{u32}`), padded to its alignment so that
+            every element starts aligned. For example `items:list[8]{key:text[8],value:u64}`
+            (`bench.sortPairs`): the count at 0, element i at 8 + 24 i (key length, 8 key bytes,
+            value at +16), 200 bytes in all.
+
+            A layout read from a peer is refused past \(FieldLayout.maximumFields) fields in all (a list's
+            element fields counted once each, with the list), a capacity outside
+            1...\(Field.maximumCapacity), or a list larger than \(Field.maximumCapacity) bytes; a count or a
+            length read from an A-stack over its field's capacity is malformed.
+
+            ```
+            kind   placement
+            \(kinds.joined(separator: "\n"))
+            ```
+
+            """
     }
 }
