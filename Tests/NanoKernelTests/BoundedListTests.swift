@@ -177,6 +177,24 @@ final class BoundedListTests: XCTestCase {
         XCTAssertEqual(absurd.size, Int.max)
     }
 
+    /// What the kernel decodes at export (and nkctl at import): a hostile list layout is
+    /// refused there, whatever the sender computed.
+    func testAnExportWithAHostileListLayoutIsRefused() {
+        let element = FieldLayout((0..<40).map { Field("f\($0)", .uint64) })
+        for layout in [
+            FieldLayout([Field("x", list: element, capacity: 100), Field("y", list: element, capacity: 1)]),  // 82 fields
+            FieldLayout([Field("x", list: FieldLayout([Field("b", .bytes, capacity: 1 << 20)]), capacity: 1 << 20)]),
+            FieldLayout([Field("x", list: FieldLayout([Field("b", .bool)]), capacity: Int.max)]),
+        ] {
+            let procedure = ProcedureDescriptor(id: 1, name: "p", astackSize: 1 << 20, simultaneousCalls: 1,
+                                                arguments: layout, results: .empty)
+            let export = ControlMessage.export(InterfaceDescriptor(name: "hostile", procedures: [procedure]))
+            XCTAssertThrowsError(try ControlMessage.decode(export.encoded())) {
+                XCTAssertTrue("\($0)".contains("malformed layout"), "\($0)")
+            }
+        }
+    }
+
     func testListsTravelInTheControlMessageAndComeBackEqual() throws {
         let descriptor = Procedure<ListSample, BoundedList<ListEntry, 4>>(id: 3, name: "lists").descriptor
         let interface = InterfaceDescriptor(name: "lists", procedures: [descriptor])

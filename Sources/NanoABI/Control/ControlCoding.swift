@@ -79,7 +79,7 @@ struct ControlDecoder {
             let id = try u32(), pname = try string(), size = try int(), simultaneous = try int()
             let argText = try string(), resultText = try string()
             guard let args = FieldLayout(signature: argText), let results = FieldLayout(signature: resultText) else {
-                throw ControlError("procedure \(name).\(pname) has a malformed layout (bad syntax, a field over \(Field.maximumCapacity) bytes, or over \(FieldLayout.maximumFields) fields)")
+                throw ControlError("procedure \(name).\(pname) has a malformed layout (bad syntax, a field or a list over \(Field.maximumCapacity) bytes, or over \(FieldLayout.maximumFields) fields counting list elements' fields)")
             }
             guard (0...(1 << 20)).contains(size), (1...64).contains(simultaneous) else {
                 throw ControlError("procedure \(name).\(pname) has an A-stack of \(size) bytes × \(simultaneous) calls (out of range)")
