@@ -29,6 +29,21 @@ final class ListCallTests: KernelTestCase {
         XCTAssertThrowsError(try bench.sortPairs([pair("a", 1), pair("ninechars", 2)])) {
             XCTAssertEqual($0 as? CallError, .fieldTooLarge(field: "bench.sortPairs: items[1].key", size: 9, limit: 8))
         }
+        // A raw client writes a count over the capacity into the A-stack: the server stub
+        // refuses the arguments (reading no element), and the service keeps serving.
+        for count: UInt32 in [9, 1 << 31, .max] {
+            XCTAssertThrowsError(try bench.binding.call(
+                procedureID: BenchInterface.sortPairs.id, name: "sortPairs",
+                write: { (w: inout AStackWriter) throws(CallError) in
+                    try w.put(count, field: "items")
+                    try w.put(bytes: [UInt8](repeating: 0xff, count: 190), capacity: 192, field: "garbage")  // 200 bytes in all
+                },
+                read: { (_: inout AStackReader) throws(CallError) in })) {
+                XCTAssertEqual($0 as? CallError, .malformed(
+                    "server rejected the arguments of bench.sortPairs: malformed A-stack contents: items claims \(count) elements; the list holds at most 8"))
+            }
+        }
+        XCTAssertEqual(try kernel.domain("bench").state, "ready")
         // The binding still works after the refusals.
         XCTAssertEqual(try bench.sortPairs([pair("b", 2), pair("a", 1)]), [pair("a", 1), pair("b", 2)])
     }
