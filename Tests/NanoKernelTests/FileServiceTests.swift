@@ -606,7 +606,7 @@ final class FileServiceTests: KernelTestCase {
         XCTAssertEqual(fileError(try files.truncate("hard", to: 0)), .notRegular)
         XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "outside")
         try files.write("hard", bytes("replaced"))  // a new file under the name
-        XCTAssertEqual(try files.read("hard").data, bytes("replaced"))
+        XCTAssertEqual(try files.read("hard").data.bytes, bytes("replaced"))
         try files.remove("hard")
         XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "outside")
     }
