@@ -6,7 +6,7 @@ import LRPC
 
 struct Layout: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the A-stack slot, trap page, trap cell, call report and call record layouts.",
+        abstract: "Print the A-stack slot, trap page, trap cell, call report and call record layouts, and the field kinds of A-stack values.",
         discussion: "`nkctl layout --markdown > docs/layout.md` regenerates the book's copy (a test checks it).")
     @Flag(help: "Print docs/layout.md.") var markdown = false
     @Flag(help: "Machine-readable output.") var json = false
@@ -20,6 +20,8 @@ struct Layout: ParsableCommand {
             print(SharedLayouts.markdown(), terminator: "")
         } else {
             print(SharedLayouts.all.map(\.diagram).joined(separator: "\n\n"))
+            print("\nA-stack value fields (procedure layouts: `nkctl call` usage lines, docs/layout.md)")
+            print(SharedLayouts.fieldKinds)
         }
     }
 }

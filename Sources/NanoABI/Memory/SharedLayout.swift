@@ -98,12 +98,16 @@ public enum SharedLayouts {
         return text + "\n" + valueLayouts
     }
 
+    /// Every field kind and how a field of it sits in a payload (`nkctl layout` prints it too).
+    public static var fieldKinds: String {
+        (["kind   placement"] + FieldKind.allCases.map { kind in
+            kind.rawValue + String(repeating: " ", count: max(1, 7 - kind.rawValue.count)) + kind.placement
+        }).joined(separator: "\n")
+    }
+
     /// How a procedure's arguments and results sit in an A-stack slot's payload: the
     /// field kinds of `FieldLayout` (Sources/NanoABI/Interface), printed from them.
     static var valueLayouts: String {
-        let kinds = FieldKind.allCases.map { kind in
-            kind.rawValue + String(repeating: " ", count: max(1, 7 - kind.rawValue.count)) + kind.placement
-        }
         return """
             ## A-stack values
 
@@ -123,8 +127,7 @@ public enum SharedLayouts {
             length read from an A-stack over its field's capacity is malformed.
 
             ```
-            kind   placement
-            \(kinds.joined(separator: "\n"))
+            \(fieldKinds)
             ```
 
             """
