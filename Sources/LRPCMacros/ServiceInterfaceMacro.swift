@@ -5,7 +5,9 @@
 //     procedure descriptor list, and `service(_:)`, which builds the handler table from
 //     any value implementing the protocol;
 //   - `KVClient`: the typed client stub, a synchronous and an async method per procedure,
-//     rethrowing the procedure's declared error type.
+//     rethrowing the procedure's declared error type; it calls through a
+//     ServiceConnection, so it binds again by itself after the server restarts;
+//   - `KVBindingClient`: the same methods over one ClientBinding, which does not.
 import SwiftSyntax
 import SwiftSyntaxMacros
 
@@ -31,6 +33,7 @@ public struct ServiceInterfaceMacro: PeerMacro {
             DeclSyntax(stringLiteral: interfaceEnum(protocolName, procedures, access: access,
                                                     name: nameArg.expression.trimmedDescription)),
             DeclSyntax(stringLiteral: clientStruct(protocolName, procedures, access: access)),
+            DeclSyntax(stringLiteral: bindingClientStruct(protocolName, procedures, access: access)),
         ]
     }
 
@@ -90,24 +93,55 @@ public struct ServiceInterfaceMacro: PeerMacro {
         return "service.handle(\(p.name)) { arguments, context in\n\(body)\n}"
     }
 
+    /// `XClient`: calls through a ServiceConnection, so it binds on first use and again
+    /// after the server restarts. The stub to use.
     static func clientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
         var lines = [
-            "/// The typed client stub of \(proto)Interface.",
+            "/// The typed client stub of \(proto)Interface. It binds on first use and binds again",
+            "/// after the server restarts (a ServiceConnection); a call in flight when the server",
+            "/// died fails with `CallError.serverDied` and is not repeated.",
             "\(access)struct \(proto)Client: Sendable {",
+            "\(access)let connection: ServiceConnection",
+            "\(access)init(_ connection: ServiceConnection) { self.connection = connection }",
+            "/// Binds at the first call. `callTimeoutSeconds` nil: the image's deadline for the interface.",
+            "\(access)init(connecting runtime: DomainRuntime, name: String = \(proto)Interface.name, transport: Transport? = nil, callTimeoutSeconds: Double? = nil) {",
+            "connection = ServiceConnection(runtime: runtime, interface: name, transport: transport, callTimeoutSeconds: callTimeoutSeconds)",
+            "}",
+            "/// Binds now, so a missing or failed service is an error here rather than at the first call.",
+            "\(access)init(importing runtime: DomainRuntime, name: String = \(proto)Interface.name, transport: Transport? = nil, callTimeoutSeconds: Double? = nil) throws(CallError) {",
+            "self.init(connecting: runtime, name: name, transport: transport, callTimeoutSeconds: callTimeoutSeconds)",
+            "_ = try connection.binding()",
+            "}",
+        ]
+        for p in procedures {
+            lines.append(clientMethod(p, proto: proto, access: access, target: "connection", async: false))
+            lines.append(clientMethod(p, proto: proto, access: access, target: "connection", async: true))
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `XBindingClient`: the same methods over one ClientBinding, which dies with its
+    /// server (benchmarks and lessons about the binding object itself).
+    static func bindingClientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
+        var lines = [
+            "/// The typed client stub of \(proto)Interface over one binding: no rebinding; after",
+            "/// the server dies every call fails (`\(proto)Client` binds again).",
+            "\(access)struct \(proto)BindingClient: Sendable {",
             "\(access)let binding: ClientBinding",
             "\(access)init(_ binding: ClientBinding) { self.binding = binding }",
             "/// Import the interface (binding steps 1-4) and wrap the binding.",
             "\(access)init(importing runtime: DomainRuntime, name: String = \(proto)Interface.name) throws { binding = try runtime.importInterface(name) }",
         ]
         for p in procedures {
-            lines.append(clientMethod(p, proto: proto, access: access, async: false))
-            lines.append(clientMethod(p, proto: proto, access: access, async: true))
+            lines.append(clientMethod(p, proto: proto, access: access, target: "binding", async: false))
+            lines.append(clientMethod(p, proto: proto, access: access, target: "binding", async: true))
         }
         lines.append("}")
         return lines.joined(separator: "\n")
     }
 
-    static func clientMethod(_ p: ProcedureDeclaration, proto: String, access: String, async: Bool) -> String {
+    static func clientMethod(_ p: ProcedureDeclaration, proto: String, access: String, target: String, async: Bool) -> String {
         let params = p.parameters.map { param in
             (param.label == "_" ? "_ \(param.field)" : param.label) + ": \(param.type)"
         }.joined(separator: ", ")
@@ -122,7 +156,7 @@ public struct ServiceInterfaceMacro: PeerMacro {
         let errors = p.errorType.map { ", throwing: \($0).self" } ?? ""
         let throwsClause = p.errorType == nil ? "throws(CallError)" : "throws"
         let result = p.result.map { " -> \($0)" } ?? ""
-        let call = async ? "try await binding.callAsync" : "try binding.call"
+        let call = async ? "try await \(target).callAsync" : "try \(target).call"
         let discard = p.result == nil ? "_ = " : "return "
         return "\(access)func \(p.name)(\(params)) \(async ? "async " : "")\(throwsClause)\(result) { \(discard)\(call)(\(proto)Interface.\(p.name), \(value)\(errors)) }"
     }

@@ -213,8 +213,40 @@ final class ServiceInterfaceMacroTests: XCTestCase {
                 }
             }
 
-            /// The typed client stub of KVInterface.
+            /// The typed client stub of KVInterface. It binds on first use and binds again
+            /// after the server restarts (a ServiceConnection); a call in flight when the server
+            /// died fails with `CallError.serverDied` and is not repeated.
             struct KVClient: Sendable {
+                let connection: ServiceConnection
+                init(_ connection: ServiceConnection) {
+                    self.connection = connection
+                }
+                /// Binds at the first call. `callTimeoutSeconds` nil: the image's deadline for the interface.
+                init(connecting runtime: DomainRuntime, name: String = KVInterface.name, transport: Transport? = nil, callTimeoutSeconds: Double? = nil) {
+                    connection = ServiceConnection(runtime: runtime, interface: name, transport: transport, callTimeoutSeconds: callTimeoutSeconds)
+                }
+                /// Binds now, so a missing or failed service is an error here rather than at the first call.
+                init(importing runtime: DomainRuntime, name: String = KVInterface.name, transport: Transport? = nil, callTimeoutSeconds: Double? = nil) throws(CallError) {
+                    self.init(connecting: runtime, name: name, transport: transport, callTimeoutSeconds: callTimeoutSeconds)
+                    _ = try connection.binding()
+                }
+                func put(key: BoundedText<8>, value: UInt64) throws {
+                    _ = try connection.call(KVInterface.put, KVInterface.PutArguments(key: key, value: value), throwing: KVError.self)
+                }
+                func put(key: BoundedText<8>, value: UInt64) async throws {
+                    _ = try await connection.callAsync(KVInterface.put, KVInterface.PutArguments(key: key, value: value), throwing: KVError.self)
+                }
+                func count() throws(CallError) -> UInt32 {
+                    return try connection.call(KVInterface.count, Empty())
+                }
+                func count() async throws(CallError) -> UInt32 {
+                    return try await connection.callAsync(KVInterface.count, Empty())
+                }
+            }
+
+            /// The typed client stub of KVInterface over one binding: no rebinding; after
+            /// the server dies every call fails (`KVClient` binds again).
+            struct KVBindingClient: Sendable {
                 let binding: ClientBinding
                 init(_ binding: ClientBinding) {
                     self.binding = binding

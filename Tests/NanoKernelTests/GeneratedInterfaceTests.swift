@@ -23,30 +23,25 @@ final class GeneratedInterfaceTests: KernelTestCase {
     func testGeneratedStubsCallTheBuiltInServices() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }
-        let bench = try BenchClient(importing: runtime)
-        bench.binding.callTimeoutSeconds = 10
+        let bench = try BenchClient(importing: runtime, callTimeoutSeconds: 10)
         XCTAssertEqual(try bench.add(a: 40, b: 2), 42)
         XCTAssertEqual(try bench.bigInOut(BoundedBytes([1, 2, 3])).bytes, [1, 2, 3])
         try bench.null()
-        let clock = try ClockClient(importing: runtime)
-        clock.binding.callTimeoutSeconds = 10
+        let clock = try ClockClient(importing: runtime, callTimeoutSeconds: 10)
         XCTAssertGreaterThan(try clock.resolution(), 0)
         XCTAssertGreaterThan(try clock.now().seconds, 1_700_000_000)
-        let names = try NameClient(importing: runtime)
-        names.binding.callTimeoutSeconds = 10
+        let names = try NameClient(importing: runtime, callTimeoutSeconds: 10)
         XCTAssertTrue(try names.lookup(InterfaceName("bench")).found)
     }
 
     func testADeclaredErrorArrivesAsItsOwnTypeAndTransportErrorsStayApart() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }
-        let bench = try BenchClient(importing: runtime)
-        bench.binding.callTimeoutSeconds = 10
+        let bench = try BenchClient(importing: runtime, callTimeoutSeconds: 10)
         XCTAssertThrowsError(try bench.hold(20_000)) { error in
             XCTAssertEqual(error as? BenchError, .holdTooLong, "\(error)")
         }
-        let names = try NameClient(importing: runtime)
-        names.binding.callTimeoutSeconds = 10
+        let names = try NameClient(importing: runtime, callTimeoutSeconds: 10)
         // A procedure that declares no error type: its failure is a CallError, apart
         // from transport errors.
         XCTAssertThrowsError(try names.register(InterfaceName(""))) { error in
@@ -63,8 +58,7 @@ final class GeneratedInterfaceTests: KernelTestCase {
     func testAsyncCallsDoNotOccupyTheCooperativePool() async throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }
-        let bench = try BenchClient(importing: runtime)
-        bench.binding.callTimeoutSeconds = 30
+        let bench = try BenchClient(importing: runtime, callTimeoutSeconds: 30)
         // Eight calls each hold a slot for 3 s: more than the cooperative pool has threads
         // on this machine. While they are in flight, other tasks must still run.
         let returned = Counter()

@@ -46,6 +46,14 @@ final class BlockingCallPool: @unchecked Sendable {
         monitor.broadcast()
     }
 
+    /// Make the blocking call `body` on a pool thread while the calling task is suspended.
+    func call<R: Sendable>(_ body: @escaping @Sendable () throws(CallError) -> R) async throws(CallError) -> R {
+        let result: Result<R, CallError> = await withCheckedContinuation { continuation in
+            run { continuation.resume(returning: Result(catching: body)) }
+        }
+        return try result.get()
+    }
+
     private func work() {
         while let job = next() { job() }
     }
@@ -73,12 +81,7 @@ extension ClientBinding {
     /// blocking call, and the task resumes with its result. Arguments and results are
     /// copied exactly as in the synchronous call.
     public func callAsync<A: Sendable, R: Sendable>(_ procedure: Procedure<A, R>, _ arguments: A) async throws(CallError) -> R {
-        let result: Result<R, CallError> = await withCheckedContinuation { continuation in
-            BlockingCallPool.shared.run { [self] in
-                continuation.resume(returning: Result { () throws(CallError) -> R in try call(procedure, arguments) })
-            }
-        }
-        return try result.get()
+        try await BlockingCallPool.shared.call { [self] () throws(CallError) -> R in try call(procedure, arguments) }
     }
 
     /// The async form of `call(_:_:throwing:)`.

@@ -9,9 +9,10 @@
 public macro AStackValue() = #externalMacro(module: "LRPCMacros", type: "AStackValueMacro")
 
 /// Declares an interface once, as a protocol whose methods are its procedures; generates
-/// `<P>Interface` (procedures, descriptor list, `service(_:)`) and `<P>Client` (the typed
-/// stub, synchronous and async).
-@attached(peer, names: suffixed(Interface), suffixed(Client))
+/// `<P>Interface` (procedures, descriptor list, `service(_:)`), `<P>Client` (the typed
+/// stub, synchronous and async, over a ServiceConnection: it binds again after the server
+/// restarts) and `<P>BindingClient` (the same methods over one ClientBinding).
+@attached(peer, names: suffixed(Interface), suffixed(Client), suffixed(BindingClient))
 public macro ServiceInterface(_ name: String) = #externalMacro(module: "LRPCMacros", type: "ServiceInterfaceMacro")
 
 /// A procedure's id (default: its position) and how many calls it accepts at once

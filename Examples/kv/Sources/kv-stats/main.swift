@@ -1,42 +1,33 @@
 // kv-stats: a service that is also a client. It serves `stats` by calling kv and the
-// clock; when the store restarts, its binding goes stale and the next call imports kv
-// again (rebinding), once.
+// clock through their generated clients, which bind again by themselves when a server
+// restarts: the first call after kv restarts imports kv again, once, and is answered by
+// the new store.
 import KVInterface
 import NanoService
-import Synchronization
 
 final class StatsServer: Stats, Sendable {
-    let runtime: DomainRuntime
     let clock: ClockClient
-    private let store: Mutex<KVClient>
-    private let rebinds = Atomic<UInt32>(0)
+    let store: KVClient
 
     init(runtime: DomainRuntime) throws {
-        self.runtime = runtime
         clock = try ClockClient(importing: runtime)
-        store = Mutex(try KVClient(importing: runtime))
+        store = try KVClient(importing: runtime)
     }
 
     func summary() throws(StatsError) -> Summary {
-        let keys = try countKeys()
+        guard let keys = try? countKeys() else { throw .storeUnavailable }
         guard let now = try? clock.now() else { throw .clockUnavailable }
-        return Summary(keys: keys, takenAt: now, rebinds: rebinds.load(ordering: .relaxed))
+        return Summary(keys: keys, takenAt: now, rebinds: UInt32(store.connection.rebinds))
     }
 
-    /// kv.count, importing kv again if the old binding died with its server.
-    private func countKeys() throws(StatsError) -> UInt32 {
-        let current = store.withLock { $0 }
+    /// A call in flight when kv died fails with serverDied and the stub does not repeat
+    /// it (the server may have run it). count changes nothing, so asking the restarted
+    /// store once more is safe; a put would not be.
+    private func countKeys() throws(CallError) -> UInt32 {
         do {
-            return try current.count()
-        } catch .serverDied, .refused(.staleBindingObject) {
-            guard let fresh = try? KVClient(importing: runtime), let keys = try? fresh.count() else {
-                throw .storeUnavailable
-            }
-            store.withLock { $0 = fresh }
-            rebinds.add(1, ordering: .relaxed)
-            return keys
-        } catch {
-            throw .storeUnavailable
+            return try store.count()
+        } catch .serverDied {
+            return try store.count()
         }
     }
 }

@@ -24,8 +24,7 @@ final class KVTests: XCTestCase {
     func testPutGetAndTypedErrors() throws {
         let runtime = try kernel.connect()
         defer { runtime.close() }
-        let kv = try KVClient(importing: runtime)
-        kv.binding.callTimeoutSeconds = 10
+        let kv = try KVClient(importing: runtime, callTimeoutSeconds: 10)
         try kv.put(key: BoundedText("greeting"), value: BoundedBytes(Array("hello".utf8)))
         XCTAssertEqual(try kv.get(key: BoundedText("greeting")).bytes, Array("hello".utf8))
         XCTAssertEqual(try kv.count(), 1)
@@ -46,8 +45,7 @@ final class KVTests: XCTestCase {
         let runtime = try kernel.connect()
         defer { runtime.close() }
         let kv = try KVClient(importing: runtime)
-        let stats = try StatsClient(importing: runtime)
-        stats.binding.callTimeoutSeconds = 10
+        let stats = try StatsClient(importing: runtime, callTimeoutSeconds: 10)
         try await kv.put(key: BoundedText("a"), value: BoundedBytes([1]))
         try await kv.put(key: BoundedText("b"), value: BoundedBytes([2]))
         let first = try await stats.summary()
