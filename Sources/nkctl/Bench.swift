@@ -141,8 +141,10 @@ extension Placement {
 struct BenchBinding {
     let binding: ClientBinding
     let transport: Transport
+    let runtime: DomainRuntime
 
     init(runtime: DomainRuntime, transport: Transport) throws {
+        self.runtime = runtime
         do { binding = try runtime.importInterface(BenchInterface.name, transport: transport) } catch { throw CommandFailed("\(error)") }
         binding.callTimeoutSeconds = 10
         self.transport = transport
@@ -166,6 +168,7 @@ struct CallTimer {
         let async = bench.transport == .lrpc ? [try measureAsyncNull(bench)] : []
         return [
             try measure(bench, BenchInterface.null, arguments: { _ in Empty() }, isCorrect: { _, _ in true }),
+            try measureStubNull(bench),
             try measure(bench, BenchInterface.add, arguments: { AddArguments(Int32(truncatingIfNeeded: $0), 7) },
                         isCorrect: { $1 == $0.a &+ $0.b }),
             try measure(bench, BenchInterface.bigIn, arguments: { .init(stamped($0)) }, isCorrect: { _, _ in true }),

@@ -65,6 +65,12 @@ struct BenchReport: Encodable {
 
     /// Message RPC over LRPC, per procedure: the seeds' headline.
     private func printSpeedup() {
+        for stub in calls where stub.procedure == "null (rebinding stub)" {
+            guard let sync = calls.first(where: { $0.procedure == "null" && $0.transport == stub.transport }) else { continue }
+            print(String(format: "null (%@): the rebinding stub takes %.3fx the time of the binding's call (%+.2f µs)",
+                         stub.transport.rawValue, Double(stub.latency.medianNs) / Double(max(sync.latency.medianNs, 1)),
+                         (Double(stub.latency.medianNs) - Double(sync.latency.medianNs)) / 1000))
+        }
         if let async = calls.first(where: { $0.procedure == "null (async)" }),
            let sync = calls.first(where: { $0.procedure == "null" && $0.transport == .lrpc }) {
             print(String(format: "null: the async call takes %.2fx the time of the synchronous one (+%.1f µs)",

@@ -113,8 +113,11 @@ public final class ServiceConnection: Sendable {
         let elapsed = Double(monotonicNanoseconds() &- start) / 1e9
         let deadline = CallDeadline(seconds: max(total - elapsed, 0.000_001))
         let binding = try currentBinding(deadline)
+        // A first binding with no deadline given: the import had the import wait; the
+        // call itself gets the deadline the image set for the interface.
+        let left = seconds == nil && stale == nil ? nil : max(deadline.remainingSeconds, 0.000_001)
         do {
-            return try body(binding, max(deadline.remainingSeconds, 0.000_001))
+            return try body(binding, left)
         } catch .serverDied(let text) {
             drop(binding)
             throw .serverDied(text)
