@@ -168,12 +168,11 @@ struct CallTimer {
         let async = bench.transport == .lrpc ? [try measureAsyncNull(bench)] : []
         return [
             try measure(bench, BenchInterface.null, arguments: { _ in Empty() }, isCorrect: { _, _ in true }),
-            try measureStubNull(bench),
             try measure(bench, BenchInterface.add, arguments: { AddArguments(Int32(truncatingIfNeeded: $0), 7) },
                         isCorrect: { $1 == $0.a &+ $0.b }),
             try measure(bench, BenchInterface.bigIn, arguments: { .init(stamped($0)) }, isCorrect: { _, _ in true }),
             try measure(bench, BenchInterface.bigInOut, arguments: { .init(stamped($0)) }, isCorrect: { $1 == $0 }),
-        ] + async
+        ] + (try measureStubNull(bench)) + async
     }
 
     func measureNull(_ bench: BenchBinding) throws -> LatencySummary {

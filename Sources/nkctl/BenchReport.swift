@@ -65,9 +65,9 @@ struct BenchReport: Encodable {
 
     /// Message RPC over LRPC, per procedure: the seeds' headline.
     private func printSpeedup() {
-        for stub in calls where stub.procedure == "null (rebinding stub)" {
-            guard let sync = calls.first(where: { $0.procedure == "null" && $0.transport == stub.transport }) else { continue }
-            print(String(format: "null (%@): the rebinding stub takes %.3fx the time of the binding's call (%+.2f µs)",
+        for stub in calls where stub.procedure == CallTimer.stubNull {
+            guard let sync = calls.first(where: { $0.procedure == CallTimer.pairedNull && $0.transport == stub.transport }) else { continue }
+            print(String(format: "null (%@): the rebinding stub takes %.3fx the time of the binding's call made alternately (%+.2f µs)",
                          stub.transport.rawValue, Double(stub.latency.medianNs) / Double(max(sync.latency.medianNs, 1)),
                          (Double(stub.latency.medianNs) - Double(sync.latency.medianNs)) / 1000))
         }
