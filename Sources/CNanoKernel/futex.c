@@ -22,13 +22,14 @@ struct nk_futex_waitv {
 };
 enum { NK_FUTEX2_SIZE_U32 = 0x02 };
 
-static struct timespec relative_timeout(uint64_t ns) {
+// Nanoseconds as a timespec (a span for FUTEX_WAIT, an instant for futex_waitv).
+static struct timespec timespec_of(uint64_t ns) {
     struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
     return ts;
 }
 
 int nk_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns) {
-    struct timespec ts = relative_timeout(timeout_ns);
+    struct timespec ts = timespec_of(timeout_ns);
     long r = syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ns ? &ts : NULL, NULL, 0);
     return r == -1 ? -1 : 0;
 }
@@ -37,20 +38,14 @@ int nk_futex_wake(uint32_t *word, int count) {
     return (int)syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
 }
 
-// futex_waitv takes an absolute CLOCK_MONOTONIC deadline.
-int nk_futex_wait2(uint32_t *first, uint32_t first_expected,
-                   uint32_t *second, uint32_t second_expected, uint64_t timeout_ns) {
+// futex_waitv takes an absolute CLOCK_MONOTONIC deadline: the caller's own.
+int nk_futex_wait2_until(uint32_t *first, uint32_t first_expected,
+                         uint32_t *second, uint32_t second_expected, uint64_t deadline_ns) {
     struct nk_futex_waitv waiters[2] = {
         { .val = first_expected, .uaddr = (uintptr_t)first, .flags = NK_FUTEX2_SIZE_U32 },
         { .val = second_expected, .uaddr = (uintptr_t)second, .flags = NK_FUTEX2_SIZE_U32 },
     };
-    struct timespec deadline;
-    if (timeout_ns) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        uint64_t total = (uint64_t)deadline.tv_nsec + timeout_ns % 1000000000ull;
-        deadline.tv_sec += (time_t)(timeout_ns / 1000000000ull + total / 1000000000ull);
-        deadline.tv_nsec = (long)(total % 1000000000ull);
-    }
-    long r = syscall(SYS_futex_waitv, waiters, 2, 0, timeout_ns ? &deadline : NULL, CLOCK_MONOTONIC);
+    struct timespec deadline = timespec_of(deadline_ns);
+    long r = syscall(SYS_futex_waitv, waiters, 2, 0, &deadline, CLOCK_MONOTONIC);
     return (int)r;
 }

@@ -15,13 +15,13 @@ public enum Transport: String, Sendable, Equatable, CaseIterable {
     ///
     /// lrpc (2): client stub → A-stack; server stub A-stack → the values its procedure
     ///   gets (`AStackReader`, on the slot thread's stack: the E-stack).
-    /// message (5): client stub → message; client → kernel (recv into the relay's
-    ///   buffer); the relay copies the body behind its own header; kernel → server (recv);
-    ///   server stub message → values. The paper's four, plus the relay's re-heading.
+    /// message (4): client stub → message; client → kernel (recv into the relay's
+    ///   buffer); kernel → server (one sendmsg gathers the kernel's own header and the
+    ///   body where it arrived; recv); server stub message → values. The paper's four.
     public var argumentCopies: Int {
         switch self {
         case .lrpc: 2
-        case .message: 5
+        case .message: 4
         }
     }
 }

@@ -46,10 +46,12 @@ static inline void nk_cpu_relax(void) {
 int nk_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 // Wake up to `count` waiters. Returns the number woken or -1.
 int nk_futex_wake(uint32_t *word, int count);
-// Sleep until either word differs from its expected value (futex_waitv, Linux 5.16+).
+// Sleep until either word differs from its expected value (futex_waitv, Linux 5.16+),
+// at most until `deadline_ns` on CLOCK_MONOTONIC (absolute, as futex_waitv takes it: the
+// caller passes a deadline it already has, so a wait reads no clock).
 // Returns the index of the word that woke us, or -1 with errno.
-int nk_futex_wait2(uint32_t *first, uint32_t first_expected,
-                   uint32_t *second, uint32_t second_expected, uint64_t timeout_ns);
+int nk_futex_wait2_until(uint32_t *first, uint32_t first_expected,
+                         uint32_t *second, uint32_t second_expected, uint64_t deadline_ns);
 
 // MARK: memory
 

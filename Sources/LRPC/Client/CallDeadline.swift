@@ -5,6 +5,9 @@
 public struct CallDeadline: Sendable, Equatable {
     /// Monotonic nanoseconds.
     public let instant: UInt64
+    /// When the deadline was set (monotonic nanoseconds): a call's first wait counts its
+    /// timeout from here, so a call that sleeps once reads the clock once, here.
+    public let start: UInt64
     /// What the caller asked for, for messages.
     public let seconds: Double
 
@@ -13,7 +16,8 @@ public struct CallDeadline: Sendable, Equatable {
     public init(seconds: Double) {
         self.seconds = seconds
         let span = seconds.isFinite && seconds > 0 ? min(seconds, 1e9) * 1e9 : 0
-        instant = monotonicNanoseconds() &+ UInt64(span)
+        start = monotonicNanoseconds()
+        instant = start &+ UInt64(span)
     }
 
     public var remainingNanoseconds: UInt64 {

@@ -262,17 +262,23 @@ public final class ClientBinding: @unchecked Sendable {
                 cellEnded(c) || (c & 0xff == CellState.accepted.rawValue && r == ReplyState.done.rawValue)
             }
             if !Tuning.shared.spin.spin(until: { finished(cell.state.loadAcquire(), reply.loadAcquire()) }) {
+                // The clock as last read: the call's start until a wait times out. Each
+                // sleep ends by the deadline and at most 200 ms after `now` (to notice a
+                // dead kernel), both absolute, so a call that sleeps once reads no clock here.
+                var now = deadline.start
                 while true {
                     waiting.store(1)
                     let r = reply.load(), c = cell.state.load()
                     if finished(c, r) { break }
-                    let remaining = deadline.remainingNanoseconds
-                    if remaining == 0 {
+                    if now >= deadline.instant {
                         waiting.storeRelaxed(0)
                         throw .timedOut("\(interface.name): no return within \(deadline.describe())")
                     }
-                    let woke = SharedWord.waitEither(reply, r, cell.state, c, timeoutNanoseconds: min(remaining, 200_000_000))
-                    if woke < 0 && errno == ETIMEDOUT && !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
+                    let wakeAt = min(deadline.instant, now &+ Self.kernelCheckNanoseconds)
+                    if SharedWord.waitEither(reply, r, cell.state, c, untilNanoseconds: wakeAt) < 0 && errno == ETIMEDOUT {
+                        if !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
+                        now = monotonicNanoseconds()
+                    }
                 }
                 waiting.storeRelaxed(0)
             }
@@ -289,6 +295,9 @@ public final class ClientBinding: @unchecked Sendable {
             }
         }
     }
+
+    /// How often a waiting caller checks that the kernel is still alive.
+    static let kernelCheckNanoseconds: UInt64 = 200_000_000
 
     @inline(__always)
     private func cellEnded(_ word: UInt32) -> Bool {

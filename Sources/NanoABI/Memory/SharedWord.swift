@@ -64,12 +64,14 @@ public struct SharedWord: @unchecked Sendable {
         if flag.load() != 0 { _ = nk_futex_wake(address, Int32.max) }
     }
 
-    /// Sleep until either word differs from its expected value (futex_waitv). Returns
-    /// the index of the word that woke us, or -1 with errno.
+    /// Sleep until either word differs from its expected value (futex_waitv), at most
+    /// until `deadlineNanoseconds` on the monotonic clock (absolute: the waiter passes a
+    /// deadline it already holds, so the wait itself reads no clock). Returns the index
+    /// of the word that woke us, or -1 with errno (ETIMEDOUT once the deadline passed).
     @inlinable @inline(__always)
     public static func waitEither(_ first: SharedWord, _ firstExpected: UInt32,
-                                  _ second: SharedWord, _ secondExpected: UInt32, timeoutNanoseconds: UInt64) -> Int32 {
-        nk_futex_wait2(first.address, firstExpected, second.address, secondExpected, timeoutNanoseconds)
+                                  _ second: SharedWord, _ secondExpected: UInt32, untilNanoseconds deadlineNanoseconds: UInt64) -> Int32 {
+        nk_futex_wait2_until(first.address, firstExpected, second.address, secondExpected, deadlineNanoseconds)
     }
 }
 

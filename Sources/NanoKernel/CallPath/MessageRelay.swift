@@ -55,7 +55,8 @@ final class MessageRelay: @unchecked Sendable {
     private func relay() {
         let capacity = binding.geometry.payloadCapacity
         var request = [UInt8](repeating: 0, count: CallMessage.requestHeader + capacity)
-        var upcall = [UInt8](repeating: 0, count: CallMessage.upcallHeader + capacity)
+        // Only the kernel's header: the body goes on to the server from where it arrived.
+        var upcall = [UInt8](repeating: 0, count: CallMessage.upcallHeader)
         var reply = [UInt8](repeating: 0, count: CallMessage.replyHeader + capacity)
         var tuning = Tuning.Local(role: .kernel)
         while true {
@@ -67,7 +68,7 @@ final class MessageRelay: @unchecked Sendable {
                 tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
             }
             let forwarded = request.withUnsafeBytes { raw in
-                upcall.withUnsafeMutableBytes { out in validateAndCopy(raw, received: n, into: out) }
+                upcall.withUnsafeMutableBytes { out in validateAndHead(raw, received: n, into: out) }
             }
             defer { timeline?.record(in: trace) }
             switch forwarded {
@@ -79,7 +80,7 @@ final class MessageRelay: @unchecked Sendable {
                     $0.storeBytes(of: UInt32(timeline == nil ? 0 : 1).littleEndian, toByteOffset: CallMessage.upcallTraced, as: UInt32.self)
                 }
                 timeline?.validated()
-                guard upcall.withUnsafeBytes({ send(serverEnd.rawValue, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }) == length else {
+                guard sendUpcall(header: upcall, body: request, bodyLength: length) else {
                     _ = sendReply(&reply, status: CallMessage.serverDiedStatus, length: 0)
                     return
                 }
@@ -101,9 +102,9 @@ final class MessageRelay: @unchecked Sendable {
         case forward(Int)
     }
 
-    /// Validate the message like a trap; then copy it into the upcall message, with the
-    /// caller named by the kernel.
-    private func validateAndCopy(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer) -> Verdict {
+    /// Validate the message like a trap; then write the upcall's header, with the caller
+    /// named by the kernel. The verdict carries the body's length.
+    private func validateAndHead(_ raw: UnsafeRawBufferPointer, received: Int, into out: UnsafeMutableRawBufferPointer) -> Verdict {
         let header = CallMessage.Request(reading: raw, received: received, missing: .max)
         let length = received >= CallMessage.requestHeader ? Int(header.argumentLength) : -1
         let trap = Trap(cell: -1, cellSequence: 0, procedure: header.procedure, bindingIndex: header.bindingIndex,
@@ -119,10 +120,26 @@ final class MessageRelay: @unchecked Sendable {
         }
         CallMessage.Upcall(procedure: trap.procedure, callerDomain: validator.domain.id, argumentLength: UInt32(length), cpu: trap.cpu)
             .write(to: out)
-        UnsafeMutableRawBufferPointer(rebasing: out[CallMessage.upcallHeader...])
-            .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[CallMessage.requestHeader..<received]))
         binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
-        return .forward(CallMessage.upcallHeader + length)
+        return .forward(length)
+    }
+
+    /// The kernel's header and the request's body as one message (one sendmsg gathering
+    /// both): the body is not copied behind the header first.
+    private func sendUpcall(header: [UInt8], body request: [UInt8], bodyLength: Int) -> Bool {
+        header.withUnsafeBytes { head in
+            request.withUnsafeBytes { raw in
+                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { parts in
+                    parts[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count)
+                    parts[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + CallMessage.requestHeader),
+                                     iov_len: bodyLength)
+                    var message = msghdr()
+                    message.msg_iov = parts.baseAddress
+                    message.msg_iovlen = bodyLength > 0 ? 2 : 1
+                    return sendmsg(serverEnd.rawValue, &message, Int32(MSG_NOSIGNAL)) == head.count + bodyLength
+                }
+            }
+        }
     }
 
     private func sendReply(_ reply: inout [UInt8], status: UInt32, length: Int) -> Bool {

@@ -32,11 +32,11 @@ struct RelayTimeline {
 
     mutating func validated() {
         steps.append(.kernel("kernel 1", "binding object and procedure checked (no A-stack to check: messages)"))
-        steps.append(.kernel("", "message copied behind the kernel's header (caller named by the kernel)"))
+        steps.append(.kernel("", "kernel's header written (caller named by the kernel); the body stays where it arrived"))
     }
 
     mutating func forwarded() {
-        steps.append(.kernel("kernel 9", "message sent on to the server's receiver thread (copy out of the kernel)"))
+        steps.append(.kernel("kernel 9", "header and body sent on to the server's receiver thread in one sendmsg (copy out of the kernel)"))
     }
 
     mutating func replied(_ reply: [UInt8]) {
