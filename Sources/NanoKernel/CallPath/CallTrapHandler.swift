@@ -127,20 +127,20 @@ final class CallTrapHandler: @unchecked Sendable {
                         slot: cell.slot.loadRelaxed(), cpu: cell.cpu.loadRelaxed())
         observer.copiedOut(trap)
         tuning.follow(trap.cpu)
-        let verdict = validator.validate(trap, observer: &observer) { binding -> (UInt32, CallRecords, UInt64)? in
+        let verdict = validator.validate(trap, observer: &observer) { binding -> (UInt32, CallRecords, UInt64, UInt64)? in
             // Accept before the upcall: once the server runs, the client may reuse the cell.
             // Only from the very word the kernel read: a client whose deadline passed may
             // have taken its trap back (posted -> free) and reused the slot since.
             guard cell.state.compareExchange(word, TrapCell.word(sequence: trap.cellSequence, .accepted)) else { return nil }
             let sequence = recordLinkage(trap, binding)
             let linked: UInt64 = O.traces ? monotonicNanoseconds() : 0
-            upcall(trap, binding, sequence: sequence, traced: O.traces)
-            return (sequence, binding.records!, linked)
+            let upcalled = upcall(trap, binding, sequence: sequence, traced: O.traces)
+            return (sequence, binding.records!, linked, upcalled)
         }
         switch verdict {
         case .success(let accepted?):
             observer.linked(accepted.0, at: accepted.2)
-            observer.upcalled(accepted.1, slot: Int(trap.slot))
+            observer.upcalled(accepted.1, slot: Int(trap.slot), at: accepted.3)
         case .success(nil):
             break  // withdrawn by its client before the kernel took it: nothing to do
         case .failure(let refusal):
@@ -164,16 +164,20 @@ final class CallTrapHandler: @unchecked Sendable {
 
     /// Kernel steps 6-9: the call record names the procedure and the caller (from the
     /// kernel, never from the client); bumping its sequence wakes the slot's server thread.
-    @inline(__always)
-    func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32, traced: Bool) {
+    /// Traced, returns the moment just before the wake: once woken, the server (and the
+    /// client after it) may run before this thread does anything more.
+    @inline(__always) @discardableResult
+    func upcall(_ trap: Trap, _ binding: KernelBinding, sequence: UInt32, traced: Bool) -> UInt64 {
         let record = binding.records!.record(Int(trap.slot))
         record.traced.storeRelaxed(traced ? 1 : 0)
         record.procedure.storeRelaxed(trap.procedure)
         record.callerDomain.storeRelaxed(domain.id)
         record.cpu.storeRelaxed(trap.cpu)
+        binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
+        let waking: UInt64 = traced ? monotonicNanoseconds() : 0
         record.sequence.store(sequence)
         record.sequence.wakeIfWaiting(flag: record.serverWaiting)
-        binding.callsAccepted.storeRelaxed(binding.callsAccepted.loadRelaxed() &+ 1)
+        return waking
     }
 
     /// Counted (and logged, within the domain's rate) before the caller learns of it, so

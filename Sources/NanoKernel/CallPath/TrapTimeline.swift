@@ -15,7 +15,7 @@ protocol TrapObserver {
     mutating func copiedOut(_ trap: Trap)
     mutating func checked(_ check: TrapCheck, _ binding: KernelBinding)
     mutating func linked(_ sequence: UInt32, at: UInt64)
-    mutating func upcalled(_ records: CallRecords, slot: Int)
+    mutating func upcalled(_ records: CallRecords, slot: Int, at: UInt64)
     mutating func refused(_ refusal: Refusal)
 }
 
@@ -24,7 +24,7 @@ struct Untraced: TrapObserver {
     @inline(__always) mutating func copiedOut(_ trap: Trap) {}
     @inline(__always) mutating func checked(_ check: TrapCheck, _ binding: KernelBinding) {}
     @inline(__always) mutating func linked(_ sequence: UInt32, at: UInt64) {}
-    @inline(__always) mutating func upcalled(_ records: CallRecords, slot: Int) {}
+    @inline(__always) mutating func upcalled(_ records: CallRecords, slot: Int, at: UInt64) {}
     @inline(__always) mutating func refused(_ refusal: Refusal) {}
 }
 
@@ -67,9 +67,9 @@ struct TrapTimeline: TrapObserver {
         steps.append(.kernel("kernel 4-5", "linkage recorded: call \(sequence) on slot \(trap!.slot), caller's cell \(trap!.cell)", at: at))
     }
 
-    mutating func upcalled(_ records: CallRecords, slot: Int) {
+    mutating func upcalled(_ records: CallRecords, slot: Int, at: UInt64) {
         server = CallTrace.PendingServer(entry: 0, sequence: sequence, records: records, slot: slot)
-        steps.append(.kernel("kernel 6-9", "upcall: call record written (procedure, caller), slot thread woken"))
+        steps.append(.kernel("kernel 6-9", "upcall: call record written (procedure, caller), slot thread woken", at: at))
     }
 
     mutating func refused(_ refusal: Refusal) {

@@ -71,7 +71,10 @@ final class Registry: @unchecked Sendable {
             if returning {
                 for (name, entry) in entries where entry.domain == domain { entries[name]?.waitingForOwner = true }
             } else {
-                entries = entries.filter { $0.value.domain != domain && $0.value.owner != owner }
+                // Its own names, and any an earlier run of the same service left waiting.
+                // Only by domain otherwise: two operator sessions may share a name, and
+                // one ending must not take the other's names.
+                entries = entries.filter { $0.value.domain != domain && !($0.value.owner == owner && $0.value.waitingForOwner) }
             }
             ended.append(domain)
             if ended.count > Self.endedMemory { ended.removeFirst(ended.count - Self.endedMemory) }

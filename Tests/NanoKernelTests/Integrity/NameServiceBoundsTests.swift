@@ -94,6 +94,27 @@ final class NameServiceBoundsTests: KernelTestCase {
         assertEveryoneAnswers()
     }
 
+    /// Two sessions may carry the same operator name: one closing takes its own names
+    /// only (the registry forgets by domain, not by name).
+    func testASessionClosingLeavesASameNamedSessionsNames() throws {
+        let first = try DomainRuntime.connect(socketPath: kernel.socketPath, name: "twin")
+        let second = try DomainRuntime.connect(socketPath: kernel.socketPath, name: "twin")
+        defer { second.close() }
+        let firstNames = try first.importInterface(NameInterface.name)
+        let secondNames = try second.importInterface(NameInterface.name)
+        firstNames.callTimeoutSeconds = 10
+        secondNames.callTimeoutSeconds = 10
+        XCTAssertNoThrow(try firstNames.call(NameInterface.register, InterfaceName("first-twin")))
+        XCTAssertNoThrow(try secondNames.call(NameInterface.register, InterfaceName("second-twin")))
+        first.close()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 10) {
+            (try? self.names.call(NameInterface.lookup, InterfaceName("first-twin")))?.found == false
+        }, "the closed session's name stays")
+        XCTAssertTrue(try names.call(NameInterface.lookup, InterfaceName("second-twin")).found,
+                      "the other session of the same name lost its name")
+        assertEveryoneAnswers()
+    }
+
     /// A service that stays down (stopped by the operator) loses its names; started
     /// again, it registers them under its new domain.
     func testADeadDomainsNamesGo() throws {
