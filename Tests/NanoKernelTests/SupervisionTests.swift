@@ -270,11 +270,11 @@ final class SupervisionTests: KernelTestCase {
         XCTAssertTrue(clockStop.output.contains("SIGKILL after 2000 ms"), clockStop.output)
     }
 
-    /// A real fault (a bad pointer: the CPU's SIGSEGV) still ends the service by the signal.
-    func testARealCrashIsStillReportedWithItsSignal() throws {
-        let image = kernel.writeImage("""
+    /// The core services plus the test-only faulty service, which the operator imports.
+    private func faultyImage(_ name: String, supervision: String = "") -> String {
+        kernel.writeImage("""
             [image]
-            name = "crash"
+            name = "\(name)"
 
             [operator]
             imports = ["faulty"]
@@ -286,8 +286,14 @@ final class SupervisionTests: KernelTestCase {
             executable = "nk-faulty"
             provides = ["faulty"]
             imports = ["name"]
+            [service.supervision]
+            \(supervision)
             """)
-        try kernel.boot(image: image)
+    }
+
+    /// A real fault (a bad pointer: the CPU's SIGSEGV) still ends the service by the signal.
+    func testARealCrashIsStillReportedWithItsSignal() throws {
+        try kernel.boot(image: faultyImage("crash"))
         let runtime = try kernel.connect()
         defer { runtime.close() }
         let faulty = ServiceConnection(runtime: runtime, interface: FaultyInterface.name)
@@ -341,24 +347,7 @@ final class SupervisionTests: KernelTestCase {
     }
 
     func testAServerPastItsHangLimitIsRestartedAndItsCallerTold() throws {
-        let image = kernel.writeImage("""
-            [image]
-            name = "hang"
-
-            [operator]
-            imports = ["faulty"]
-
-            \(KernelHarness.coreServices())
-
-            [[service]]
-            name = "faulty"
-            executable = "nk-faulty"
-            provides = ["faulty"]
-            imports = ["name"]
-            [service.supervision]
-            hang_limit_ms = 300
-            """)
-        try kernel.boot(image: image)
+        try kernel.boot(image: faultyImage("hang", supervision: "hang_limit_ms = 300"))
         let runtime = try kernel.connect()
         defer { runtime.close() }
         let faulty = ServiceConnection(runtime: runtime, interface: FaultyInterface.name)
