@@ -97,6 +97,8 @@ public struct BootImage: Sendable, Equatable {
     public var quotas: Quotas
     /// Default call deadline per interface in milliseconds ([deadlines]); absent: DefaultCallDeadline.defaultMilliseconds.
     public var callDeadlines: [String: Int] = [:]
+    /// The host ids a root kernel gives its domains, one per service ([kernel]).
+    public var domainIDs = DomainIDBlock()
 
     /// The deadline a client gets with its binding to `interface`.
     public func callDeadlineMilliseconds(for interface: String) -> Int {

@@ -18,17 +18,20 @@ struct BootImageDecoder {
         let services = try decodeServices()
         let transports = try decodeTransports()
         let requires = try decodeRequires()
+        let domainIDs = try decodeDomainIDs()
         let quotas = try decodeQuotas()
         let deadlines = try decodeDeadlines()
         try ImageReferenceCheck(path: path, services: services)
             .check(operatorImports: operatorImports, transports: transports.map(\.interface),
                    deadlines: deadlines.map(\.interface))
-        return BootImage(
+        var image = BootImage(
             path: path, name: name, services: services.map(\.entry),
             operatorImports: operatorImports.map(\.value),
             transports: Dictionary(uniqueKeysWithValues: transports.map { ($0.interface.value, $0.kind) }),
             requires: requires, quotas: quotas,
             callDeadlines: Dictionary(uniqueKeysWithValues: deadlines.map { ($0.interface.value, $0.milliseconds) }))
+        image.domainIDs = domainIDs
+        return image
     }
 
     private func failure(line: Int, field: String, _ message: String) -> ImageError {
@@ -144,7 +147,7 @@ struct BootImageDecoder {
     /// [kernel] requires: sandbox mechanisms the host must have.
     private func decodeRequires() throws(ImageError) -> [SandboxMechanism] {
         guard let kernel = try section("kernel") else { return [] }
-        try kernel.rejectUnknownKeys(allowed: ["requires"])
+        try kernel.rejectUnknownKeys(allowed: ["requires", "domain_id_first", "domain_id_count"])
         let names = try kernel.strings("requires")
         try kernel.rejectDuplicates(names, "requires")
         var mechanisms: [SandboxMechanism] = []
@@ -152,6 +155,17 @@ struct BootImageDecoder {
             mechanisms.append(try kernel.choice(name, "requires", among: SandboxMechanism.allCases))
         }
         return mechanisms
+    }
+
+    /// [kernel] domain_id_first and domain_id_count: the block of host ids (DomainIDBlock).
+    private func decodeDomainIDs() throws(ImageError) -> DomainIDBlock {
+        guard let kernel = try section("kernel") else { return DomainIDBlock() }
+        let first = try kernel.integer("domain_id_first", in: 1...Int(UInt32.max - 1)) ?? Int(DomainIDBlock.defaultFirst)
+        let count = try kernel.integer("domain_id_count", in: DomainIDBlock.countRange) ?? Int(DomainIDBlock.defaultCount)
+        if let problem = DomainIDBlock.problem(first: first, count: count) {
+            throw failure(line: root["kernel"]?.line ?? 1, field: "kernel", problem)
+        }
+        return DomainIDBlock(first: UInt32(first), count: UInt32(count))
     }
 
     /// [quotas]: each field a whole number in its range (Quotas.fields).

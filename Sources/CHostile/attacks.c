@@ -427,6 +427,31 @@ static void thread_bomb(const nk_attack_env *env, nk_attack_result *out) {
         say(out, 0, "started %d threads without hitting a limit", n);
 }
 
+static uint32_t never_released;
+
+static void *held_thread(void *arg) {
+    (void)arg;
+    for (;;)
+        syscall(SYS_futex, &never_released, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    return NULL;
+}
+
+// Threads up to the process limit, kept until the domain dies: the domain's uid stays
+// at its RLIMIT_NPROC. Under a shared uid no other domain could then start a thread.
+static void hold_threads(const nk_attack_env *env, nk_attack_result *out) {
+    (void)env;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int n = 0, error = 0;
+    pthread_t thread;
+    while (n < 4096 && (error = pthread_create(&thread, &attr, held_thread, NULL)) == 0)
+        n++;
+    pthread_attr_destroy(&attr);
+    say(out, error, "holding %d threads, then %s", n, error ? strerror(error) : "stopped at 4096");
+}
+
 // Map and touch memory until the address-space limit says no.
 static void memory_bomb(const nk_attack_env *env, nk_attack_result *out) {
     (void)env;
@@ -1016,6 +1041,7 @@ static const struct {
     {"fork-bomb", fork_bomb},
     {"raw-fork", raw_fork},
     {"thread-bomb", thread_bomb},
+    {"hold-threads", hold_threads},
     {"memory-bomb", memory_bomb},
     {"mount", mount_tmpfs},
     {"unshare", unshare_namespaces},

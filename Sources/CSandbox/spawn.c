@@ -92,8 +92,8 @@ static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char
     char detail[320];
     step_detail(spec, msg, detail, sizeof detail);
     // The confusing cases: a #! script's interpreter cannot reopen an O_CLOEXEC fd; and a
-    // root kernel's domains are "nobody" by then (outside_id), so the kernel may reach a
-    // path they cannot.
+    // root kernel's domains run as their own unprivileged uid by then (outside_id), so the
+    // kernel may reach a path they cannot.
     int path_step = msg->step == NK_STEP_OPEN_EXE || msg->step == NK_STEP_EXEC ||
                     msg->step == NK_STEP_LANDLOCK_READ_ONLY || msg->step == NK_STEP_LANDLOCK_READ_WRITE ||
                     msg->step == NK_STEP_ROOT_EXE || msg->step == NK_STEP_ROOT_READ_ONLY ||
@@ -101,8 +101,9 @@ static int child_failed(const nk_spawn_spec *spec, const nk_child_msg *msg, char
     const char *hint = msg->step == NK_STEP_EXEC && msg->error == ENOENT
                            ? " (domains must be ELF executables, not scripts)"
                        : path_step && msg->error == EACCES && geteuid() == 0 && (spec->namespaces & NK_NS_USER)
-                           ? " (a root kernel's domains run as the overflow uid, 65534: others need search "
-                             "permission on every directory of the path, and execute permission on the executable)"
+                           ? " (a root kernel's domains run as a uid of their own, shown by nkctl status: "
+                             "others need search permission on every directory of the path, and execute "
+                             "permission on the executable)"
                            : "";
     return nk_error(err, err_len, "spawn %s: %s%s: %s (errno %d)%s", spec->executable,
                     step_names[msg->step], detail, strerror(msg->error), msg->error, hint);
@@ -154,10 +155,13 @@ static int write_file(const char *path, const char *text) {
 // process whose real uid is host root is exempt from RLIMIT_NPROC, so the domain's
 // process limit would not hold (a thread bomb could take every pid on the host), and
 // every root-owned file Landlock lets it reach would be its own. Its domains run as the
-// overflow ids ("nobody"/"nogroup", normally 65534) instead.
-static unsigned outside_id(unsigned id, const char *overflow_file) {
+// id the kernel chose for the service (spec->outside_id, one per service, so the per-user
+// counters Linux keeps are per domain), or as the overflow ids ("nobody") without one.
+static unsigned outside_id(unsigned id, unsigned chosen, const char *overflow_file) {
     if (id != 0)
         return id;
+    if (chosen != 0)
+        return chosen;
     unsigned overflow = 65534;
     char text[16] = {0};
     int fd = open(overflow_file, O_RDONLY | O_CLOEXEC);
@@ -176,8 +180,8 @@ static int write_id_maps(const nk_spawn_spec *spec, pid_t pid, char *err, size_t
     char path[64], text[64];
     struct { const char *file; unsigned id; } maps[] = {
         {"setgroups", 0},
-        {"gid_map", outside_id(getegid(), "/proc/sys/kernel/overflowgid")},
-        {"uid_map", outside_id(geteuid(), "/proc/sys/kernel/overflowuid")}};
+        {"gid_map", outside_id(getegid(), spec->outside_id, "/proc/sys/kernel/overflowgid")},
+        {"uid_map", outside_id(geteuid(), spec->outside_id, "/proc/sys/kernel/overflowuid")}};
     // An unprivileged kernel may write gid_map only once setgroups is denied, which
     // leaves the child its supplementary groups (the kernel's own, harmless). Root
     // leaves setgroups allowed, so the child can drop root's groups.

@@ -13,6 +13,8 @@ final class FileServiceTests: KernelTestCase {
     override var bootsDefaultImage: Bool { false }
 
     var root: String { kernel.directory + "/files" }
+    /// The uid and gid the file service runs as under a root kernel (no tenants in these tests).
+    var fileServiceID: UInt32 { KernelHarness.hostID(of: "file", among: ["name", "file"]) }
 
     static let operatorView = """
         [[service.file.view]]
@@ -178,7 +180,7 @@ final class FileServiceTests: KernelTestCase {
         var st = stat()
         XCTAssertEqual(stat(defaultRoot, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o700)
-        if geteuid() == 0 { XCTAssertEqual(st.st_uid, 65534) }
+        if geteuid() == 0 { XCTAssertEqual(st.st_uid, fileServiceID) }
     }
 
     /// Every nkctl process is a new operator client with a new name; they share one view,
@@ -205,9 +207,10 @@ final class FileServiceTests: KernelTestCase {
         try FileManager.default.createDirectory(atPath: root + "/deep/er", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: root + "/deep/er/.nk-put-1234abcd-7", contents: Data("half".utf8))
         FileManager.default.createFile(atPath: root + "/deep/er/kept.txt", contents: Data("kept".utf8))
-        // As an earlier instance would have left them: owned by the uid domains run as.
+        // As an instance under an older kernel would have left them: owned by the uid all
+        // domains shared then (65534). The kernel hands the store to the service's own uid.
         if geteuid() == 0 {
-            for path in ["/deep", "/deep/er", "/deep/er/.nk-put-1234abcd-7", "/deep/er/kept.txt"] {
+            for path in ["", "/deep", "/deep/er", "/deep/er/.nk-put-1234abcd-7", "/deep/er/kept.txt"] {
                 XCTAssertEqual(chown(root + path, 65534, 65534), 0)
             }
         }
@@ -217,6 +220,14 @@ final class FileServiceTests: KernelTestCase {
         })
         XCTAssertEqual(try files.list("deep/er").map(\.name), ["kept.txt"])
         XCTAssertEqual(fileError(try files.read("deep/er/.nk-put-1234abcd-7")), .invalidPath)
+        if geteuid() == 0 {
+            var st = stat()
+            for path in ["", "/deep", "/deep/er", "/deep/er/kept.txt"] {
+                XCTAssertEqual(lstat(root + path, &st), 0)
+                XCTAssertEqual(st.st_uid, fileServiceID, "\(path) was not handed to the file service's uid")
+                XCTAssertEqual(st.st_gid, fileServiceID)
+            }
+        }
     }
 
     func testListIsPaged() throws {
@@ -556,7 +567,7 @@ final class FileServiceTests: KernelTestCase {
         try FileManager.default.createDirectory(atPath: root + "/old", withIntermediateDirectories: true)
         plant(root + "/old/.upload-0ld", bytes("left by a killed service"))
         if geteuid() == 0 {
-            for path in ["/old", "/old/.upload-0ld"] { XCTAssertEqual(chown(root + path, 65534, 65534), 0) }
+            for path in ["/old", "/old/.upload-0ld"] { XCTAssertEqual(chown(root + path, fileServiceID, fileServiceID), 0) }
         }
         let files = try boot(views: """
             upload_idle_s = 1

@@ -1,6 +1,7 @@
 // KernelHarness: boots a real kernel with the real nkctl (`nkctl boot --detach`) on a
 // private socket, joins it as an operator client domain, and tears it all down. Every
 // wait has a timeout, so a hung peer fails the test instead of hanging it.
+import BootImage
 import Foundation
 import Glibc
 import LRPC
@@ -107,6 +108,12 @@ final class KernelHarness {
         imports = ["name"]
         \(benchExtra)
         """
+    }
+
+    /// The host uid and gid a root kernel gives `service` in an image of `services` under
+    /// the default domain id block (DomainIDBlock).
+    static func hostID(of service: String, among services: [String]) -> UInt32 {
+        DomainIDBlock().ids(for: services)[service] ?? 0
     }
 
     /// Write an image into the test's directory.

@@ -20,6 +20,9 @@ final class SandboxLearningTests: XCTestCase {
         try kernel.boot(image: hostileImage(), arguments: learning.flatMap { ["--learn", $0] })
     }
 
+    /// The hostile's host uid and gid under a root kernel (its image: name, clock, bench, hostile).
+    private var hostileID: UInt32 { KernelHarness.hostID(of: "hostile", among: ["name", "clock", "bench", "hostile"]) }
+
     private func hostileImage(sandbox: String = "", name: String = "image.toml") -> String {
         kernel.writeImage("""
             [image]
@@ -129,7 +132,8 @@ final class SandboxLearningTests: XCTestCase {
                        "the host's permissions apply while learning too")
         let sandbox = try kernel.domain("hostile").sandbox
         let fixes = try XCTUnwrap(sandbox["learned_fixes"], "\(sandbox)\n\(kernel.log)")
-        let expected = geteuid() == 0 ? "chown 65534:65534 \(store)" : "chmod u+w \(store)"
+        let id = hostileID
+        let expected = geteuid() == 0 ? "chown \(id):\(id) \(store)" : "chmod u+w \(store)"
         XCTAssertEqual(fixes, expected)
         XCTAssertNil(sandbox["learned_read_write"], "the grant is there already: \(sandbox)")
         XCTAssertTrue(kernel.log.contains("hostile: learn: its read_write grant would fail: \"\(store)\" is owned by"), kernel.log)
@@ -251,7 +255,7 @@ final class SandboxLearningTests: XCTestCase {
     private var runtimes: [DomainRuntime] = []
 
     /// A config file to read, readable by every uid, and a store directory owned by the
-    /// domains' uid (65534 under a root kernel).
+    /// hostile's uid (its own, under a root kernel).
     private func prepareHostFiles() throws -> (config: String, store: String) {
         let config = kernel.directory + "/etc-kv/settings.conf"
         let store = kernel.directory + "/kv-store"
@@ -259,7 +263,7 @@ final class SandboxLearningTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         try Data("setting = 1\n".utf8).write(to: URL(fileURLWithPath: config))
         XCTAssertEqual(chmod(kernel.directory, 0o755), 0)
-        if geteuid() == 0 { XCTAssertEqual(chown(store, 65534, 65534), 0) }
+        if geteuid() == 0 { XCTAssertEqual(chown(store, hostileID, hostileID), 0) }
         return (config, store)
     }
 

@@ -80,6 +80,10 @@ typedef struct nk_spawn_spec {
     const char *const *read_write_paths; int read_write_count;
     int use_landlock;                // 0 = skip Landlock entirely; else it is required
     const nk_filter *filter;         // NULL = no seccomp (measurement only)
+    uint32_t outside_id;             // a root kernel: the host uid and gid the domain's
+                                     // namespace root maps to (its own, one per service);
+                                     // 0 = the overflow ids. Ignored when not root: an
+                                     // unprivileged kernel can map only its own ids.
 } nk_spawn_spec;
 
 enum { NK_MAX_KEEP_FDS = 64 };

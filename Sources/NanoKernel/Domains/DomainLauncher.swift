@@ -36,8 +36,11 @@ final class DomainLauncher {
     /// Services run in learning mode (`nkctl boot --learn NAME`, passed as NK_LEARN):
     /// their filter's refusals are recorded and let through instead of stopping them.
     let learning: Set<String>
+    /// Each service's host uid and gid under a root kernel (DomainIDBlock).
+    let hostIDs: [String: UInt32]
 
     init(image: BootImage, log: KernelLog) throws {
+        hostIDs = image.domainIDs.ids(for: image.services.map(\.name))
         logLinesPerSecond = image.quotas.logLinesPerSecond
         serviceDirectory = Self.serviceDirectory()
         serviceNames = image.services.map(\.name)
@@ -55,6 +58,9 @@ final class DomainLauncher {
         }
         if !host.ownRoot {
             log.warning("kernel: domains cannot have their own root and /proc here (mount and pid namespaces, tmpfs and proc mounts); they see the host's paths (stat, not open) and its processes")
+        }
+        if DomainIdentity.ownIDsApply(namespaces: host.namespaces), let entry = DomainIDCheck.hostEntry(in: image.domainIDs) {
+            throw ControlError("\(image.path): the domain id block \(image.domainIDs.range.lowerBound)...\(image.domainIDs.range.upperBound) holds the host's \(entry); choose another with [kernel] domain_id_first and domain_id_count")
         }
         let demanded = image.requires.filter(missing.contains)
         if !demanded.isEmpty {
@@ -106,7 +112,9 @@ final class DomainLauncher {
         var request = try spawnRequest(entry, path: path, control: control)
         request.outputFD = outputEnd.rawValue
         // The file service's root: the domain holds its own copy once spawned.
-        let fileRoot = try entry.fileStore.map { try FileStoreLaunch.prepareRoot(FileStoreLaunch.root(of: $0)) }
+        let fileRoot = try entry.fileStore.map {
+            try FileStoreLaunch.prepareRoot(FileStoreLaunch.root(of: $0), for: identity(of: entry, request.namespaces))
+        }
         defer { if let fileRoot { close(fileRoot) } }
         if let fileRoot, let store = entry.fileStore {
             FileStoreLaunch.widen(&request, rootFD: fileRoot, config: store, services: serviceNames)
@@ -125,10 +133,15 @@ final class DomainLauncher {
         let readWrite = request.readWritePaths.filter { !$0.hasPrefix("/proc/self/fd/") } + fileRoot
         let classifier = PathClassifier(readOnly: request.readOnlyPaths, readWrite: readWrite,
                                         executable: request.executable,
-                                        identity: DomainIdentity.ofDomains(namespaces: request.namespaces))
+                                        identity: identity(of: entry, request.namespaces))
         let fileCalls = entry.fileStore == nil ? [] : FileStoreLaunch.syscalls
         return LearnedSandbox(image: entry.sandbox, filterExtras: entry.sandbox.extraSyscalls + fileCalls,
                               classifier: classifier)
+    }
+
+    /// Who the domain of `entry` is to the host (its own ids under a root kernel).
+    func identity(of entry: ServiceEntry, _ namespaces: Namespaces) -> DomainIdentity {
+        DomainIdentity.ofDomain(namespaces: namespaces, hostID: hostIDs[entry.name])
     }
 
     private func spawnRequest(_ entry: ServiceEntry, path: String, control: FileDescriptor) throws -> SpawnRequest {
@@ -140,6 +153,12 @@ final class DomainLauncher {
                                "NK_PLACEMENT=\(Tuning.shared.placement.rawValue)"]
         request.keepFDs = [control.rawValue]
         request.namespaces = host.namespaces
+        // The same id on every restart. A restart never meets the previous incarnation's
+        // processes under it: the domain is the init of its pid namespace, so when it dies
+        // Linux kills everything else in that namespace, and the supervisor restarts
+        // it only after reaping it (its pidfd said it died). Without a pid namespace there
+        // are no other processes: the domain's filter refuses fork.
+        request.hostID = hostIDs[entry.name] ?? 0
         // A learning domain runs on the host's root without Landlock, so that a path it
         // needs works while the kernel records what its grants would have refused.
         let learns = learning.contains(entry.name)
@@ -179,6 +198,9 @@ final class DomainLauncher {
             "root": request.ownRoot ? "own (executable, grants, /proc of its pid namespace)"
                 : learning.contains(entry.name) && host.ownRoot ? "host's (learning)" : "host's",
         ]
+        let identity = identity(of: entry, request.namespaces)
+        summary["uid"] = "\(identity.uid)"
+        summary["gid"] = "\(identity.gid)"
         if !request.readWritePaths.isEmpty { summary["read_write"] = request.readWritePaths.joined(separator: ",") }
         if let store = entry.fileStore {
             summary["file_root"] = FileStoreLaunch.root(of: store)

@@ -1,7 +1,8 @@
 // FileStoreLaunch: what the kernel does for the service whose image entry has a
 // [service.file] table (the file service, docs/file-service.md). It prepares the root
-// (created 0700; when the kernel runs as root, owned by the uid domains run as, 65534,
-// because that uid cannot traverse root's home to reach it), opens it and hands the
+// (created 0700; when the kernel runs as root, owned by the file service's own uid and
+// gid, DomainIdentity, because that uid cannot traverse root's home to reach it; what a
+// store written under another owner holds is handed over too), opens it and hands the
 // domain the open directory as fd 4, so the domain needs no path to it. Landlock grants
 // read-write beneath that directory and nothing else new; the file system calls join
 // this domain's seccomp filter only.
@@ -15,8 +16,6 @@ enum FileStoreLaunch {
                            "pread64", "pwrite64", "getdents64"]
     /// The fd the root arrives on: keep_fds[1] (the control channel is keep_fds[0], fd 3).
     static let rootFD: Int32 = 4
-    /// The uid and gid domains run as when the kernel is root (CSandbox/child.c).
-    static let domainID: uid_t = 65534
 
     /// `$XDG_STATE_HOME/nanokernel/files`, else `$HOME/.local/state/nanokernel/files`.
     static func root(of config: FileStoreConfig) -> String {
@@ -30,7 +29,7 @@ enum FileStoreLaunch {
 
     /// Creates the root (and missing parents, 0700), gives it to the domain's uid, and
     /// opens it. The caller closes the descriptor once the domain is spawned.
-    static func prepareRoot(_ path: String) throws -> Int32 {
+    static func prepareRoot(_ path: String, for identity: DomainIdentity) throws -> Int32 {
         var prefix = ""
         for name in path.split(separator: "/") {
             prefix += "/" + name
@@ -40,10 +39,15 @@ enum FileStoreLaunch {
         }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw ControlError("file service root \(path): cannot open it: \(String(cString: strerror(errno)))") }
-        if geteuid() == 0 && (fchown(fd, domainID, domainID) != 0 || fchmod(fd, 0o700) != 0) {
+        guard geteuid() == 0 else { return fd }
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_uid != 0 && st.st_uid != identity.uid {
+            StoreOwner.handOver(path, from: st.st_uid, to: identity)
+        }
+        if fchown(fd, identity.uid, identity.gid) != 0 || fchmod(fd, 0o700) != 0 {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw ControlError("file service root \(path): cannot give it to uid \(domainID): \(reason)")
+            throw ControlError("file service root \(path): cannot give it to uid \(identity.uid): \(reason)")
         }
         return fd
     }

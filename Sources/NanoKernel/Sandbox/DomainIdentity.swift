@@ -1,8 +1,9 @@
 // DomainIdentity: who a domain is to the host's file permissions, and whether those
-// permissions let it do something. A root kernel's domains run as the overflow ids
-// (65534, "nobody") with no supplementary groups (CSandbox/spawn.c: outside_id); an
-// ordinary user's kernel runs them as that user. Learning mode uses it to name the
-// ownership failure before it costs a boot.
+// permissions let it do something. A root kernel gives each service a host uid of its
+// own, with the gid of the same number and no supplementary groups (the image's
+// [kernel] domain id block, DomainIDBlock; CSandbox/spawn.c: outside_id); an ordinary
+// user's kernel can map only its own ids, so it runs every domain as that user.
+// Learning mode uses it to name the ownership failure before it costs a boot.
 import Glibc
 
 struct DomainIdentity: Sendable {
@@ -10,9 +11,11 @@ struct DomainIdentity: Sendable {
     let gid: gid_t
     let groups: [gid_t]
 
-    /// The ids a domain spawned in `namespaces` by this process gets.
-    static func ofDomains(namespaces: Namespaces) -> DomainIdentity {
+    /// The ids a domain spawned in `namespaces` by this process gets, `hostID` being the
+    /// one the kernel chose for its service (nil: the overflow ids, as spawn.c falls back).
+    static func ofDomain(namespaces: Namespaces, hostID: UInt32?) -> DomainIdentity {
         if geteuid() == 0 && namespaces.contains(.user) {
+            if let hostID { return DomainIdentity(uid: hostID, gid: hostID, groups: []) }
             return DomainIdentity(uid: overflow("/proc/sys/kernel/overflowuid"),
                                   gid: overflow("/proc/sys/kernel/overflowgid"), groups: [])
         }
@@ -29,6 +32,9 @@ struct DomainIdentity: Sendable {
         let n = read(fd, &bytes, bytes.count - 1)
         return n > 0 ? UInt32(String(decoding: bytes.prefix(n), as: UTF8.self).split(separator: "\n").first ?? "") ?? 65534 : 65534
     }
+
+    /// Whether domains of a root kernel get the ids the kernel chose for them.
+    static func ownIDsApply(namespaces: Namespaces) -> Bool { geteuid() == 0 && namespaces.contains(.user) }
 
     enum Want: mode_t { case read = 4, write = 2, search = 1, writeAndSearch = 3 }
 

@@ -31,6 +31,9 @@ struct SpawnRequest {
     var landlock = true
     /// nil runs the domain without seccomp (measurement only).
     var filter: SandboxFilter?
+    /// A root kernel: the host uid and gid of the domain (its service's, DomainIDBlock);
+    /// 0 = the overflow ids. An unprivileged kernel ignores it.
+    var hostID: UInt32 = 0
 
     /// A static Swift executable's runtime finds argv by reading /proc/self/maps; under
     /// Landlock without this grant CommandLine.arguments is empty. It exposes only the
@@ -81,6 +84,7 @@ struct SpawnedDomain: Sendable {
                 spec.read_write_count = Int32(readWrite.count)
                 spec.use_landlock = request.landlock ? 1 : 0
                 spec.filter = UnsafePointer(request.filter?.raw)
+                spec.outside_id = request.hostID
                 return nk_spawn_domain(&spec, &out, &error, error.count)
             }
         }
