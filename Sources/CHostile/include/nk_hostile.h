@@ -43,6 +43,10 @@ int nk_attack_run(const char *name, const nk_attack_env *env, nk_attack_result *
 // Names of every attack nk_attack_run knows, NULL-terminated.
 const char *const *nk_attack_names(void);
 
+// `nk-hostile --hold-in-flight ID` (inflight.c): run by a root test outside any kernel,
+// holds SCM_RIGHTS descriptors in flight as host uid ID until stdin closes.
+int nk_hold_in_flight(unsigned id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,12 @@ import Interfaces
 import LRPC
 import SystemPackage
 
+// Test-only, outside any kernel (inflight.c): the per-user count of descriptors in
+// flight, filled as a domain's host uid.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--hold-in-flight", let id = UInt32(CommandLine.arguments[2]) {
+    exit(nk_hold_in_flight(id))
+}
+
 final class Attacker: @unchecked Sendable {
     var runtime: DomainRuntime?
     var clock: ClientBinding?

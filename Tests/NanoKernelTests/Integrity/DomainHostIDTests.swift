@@ -106,4 +106,81 @@ final class DomainHostIDTests: HostileTestCase {
             return now.fds <= baseline.fds + 4 && now.threads <= baseline.threads + 2
         }, "kernel before \(baseline), after \(kernelUsage())")
     }
+
+    /// Descriptors in flight as the hostile's host uid, up to Linux's limit for that user
+    /// (`nk-hostile --hold-in-flight`, as root: a process of the domain's uid outside any
+    /// sandbox), leave bench's restart (its spawn child sends the seccomp listener as
+    /// bench's uid) and a new kernel's boot untouched. Under a shared uid both failed with
+    /// ETOOMANYREFS ("Too many references: cannot splice").
+    func testDescriptorsInFlightAsOneDomainsUidLeaveOthersRestartsAndBoots() throws {
+        try requireRootKernel()
+        _ = try kernel.status()
+        let baseline = kernelUsage()
+        let hostileID = try XCTUnwrap(kernel.domain("hostile").sandbox["uid"])
+        let holder = try InFlightHolder(uid: hostileID)
+        defer { holder.stop() }
+        let held = try XCTUnwrap(holder.waitForCount(seconds: 10), "the holder said nothing")
+        print("holder as uid \(hostileID): \(held)")
+        XCTAssertTrue(held.hasSuffix("Too many references: cannot splice"), held)
+        XCTAssertGreaterThan(Int(held.prefix { $0.isNumber }) ?? 0, 64, "fewer in flight than a domain's open_files: \(held)")
+
+        let before = try kernel.domain("bench")
+        XCTAssertEqual(try nkctl("kill", "bench").status, 0)
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 15) {
+            (try? self.kernel.domain("bench")).map { $0.state == "ready" && $0.pid != before.pid } ?? false
+        }, "bench did not come back while descriptors are in flight as the hostile's uid: \((try? kernel.domain("bench").lastEvent) ?? "")\n\(kernel.log)")
+        let rebound = try runtime.importInterface(BenchInterface.name, timeoutSeconds: 10)
+        rebound.callTimeoutSeconds = 10
+        XCTAssertEqual(try rebound.call(BenchInterface.add, AddArguments(2, 3)), 5)
+
+        // A second kernel boots its services (each spawn sends a listener) meanwhile.
+        let other = KernelHarness()
+        defer { other.shutdown() }
+        XCTAssertNoThrow(try other.boot())
+        let services = try other.status().domains.filter { $0.kind == "service" }
+        XCTAssertFalse(services.isEmpty)
+        XCTAssertEqual(services.filter { $0.state != "ready" }.map(\.name), [], other.log)
+
+        holder.stop()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 20) {
+            let now = self.kernelUsage()
+            return now.fds <= baseline.fds + 4 && now.threads <= baseline.threads + 2
+        }, "kernel before \(baseline), after \(kernelUsage())")
+    }
+}
+
+/// `nk-hostile --hold-in-flight UID`: holds descriptors in flight until stopped.
+private final class InFlightHolder {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+
+    init(uid: String) throws {
+        process.executableURL = URL(fileURLWithPath: KernelHarness.buildDirectory + "/nk-hostile")
+        process.arguments = ["--hold-in-flight", uid]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        _ = fcntl(output.fileHandleForReading.fileDescriptor, F_SETFL, O_NONBLOCK)
+    }
+
+    /// Its one line: "COUNT why it stopped".
+    func waitForCount(seconds: Double) -> String? {
+        var text = ""
+        _ = KernelHarness.waitUntil(seconds: seconds) {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = read(self.output.fileHandleForReading.fileDescriptor, &buffer, buffer.count)
+            if n > 0 { text += String(decoding: buffer.prefix(n), as: UTF8.self) }
+            return text.contains("\n")
+        }
+        return text.contains("\n") ? String(text.prefix { $0 != "\n" }) : nil
+    }
+
+    /// Closing its input ends it; then it is reaped (or killed after 5 s).
+    func stop() {
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.close()
+        if !KernelHarness.waitUntil(seconds: 5, { !self.process.isRunning }) { process.terminate() }
+        process.waitUntilExit()
+    }
 }
