@@ -1,8 +1,10 @@
 // DomainHostIDTests: a root kernel runs each service as a host uid and gid of its own
-// (DomainIDBlock), so the counters Linux keeps per user (threads against RLIMIT_NPROC,
-// descriptors in flight) are per domain: a domain that exhausts its own cannot stop
-// another from starting a thread or being restarted. Under the old shared uid (65534)
-// each of these failed.
+// (DomainIDBlock), so the counters Linux keeps per host user (SCM_RIGHTS descriptors in
+// flight, pipe pages) are per domain: one domain that exhausts its own cannot stop
+// another from being restarted or a kernel from booting. With every service on one
+// shared uid the uid test and the descriptor test fail. The thread test passes either
+// way on Linux 6.18 (RLIMIT_NPROC is counted per user namespace, and each domain has
+// its own); it guards that a thread hoard stays the hoarder's business.
 import BootImage
 import Foundation
 import Glibc
