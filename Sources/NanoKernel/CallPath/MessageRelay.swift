@@ -32,8 +32,11 @@ final class MessageRelay: @unchecked Sendable {
     private let ends = Mutex(true)
 
     func start() throws {
-        try OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self] in
-            relay()
+        // The thread holds its binding while it runs: the binding may be revoked and
+        // dropped (its client cut off) before the thread has even started, or while it
+        // validates a message; the binding's reference to this relay is not enough.
+        try OSThread.spawn(name: "nk-relay-\(binding.bindingObject.index)") { [self, binding] in
+            withExtendedLifetime(binding) { relay() }
             ends.withLock { open in
                 open = false
                 try? clientEnd.close()
@@ -61,8 +64,10 @@ final class MessageRelay: @unchecked Sendable {
         var tuning = Tuning.Local(role: .kernel)
         while true {
             Tuning.shared.refresh(&tuning)
-            let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { return }
+            // MSG_TRUNC: the message's whole length, even past the buffer, so one longer
+            // than the binding allows is refused rather than forwarded cut short.
+            let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
+            guard n > 0 || (n == 0 && !Self.hungUp(clientEnd)) else { return }
             var timeline = trace.isOn ? RelayTimeline(request, received: n, binding: binding) : nil
             if n >= CallMessage.requestHeader {
                 tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
@@ -110,7 +115,7 @@ final class MessageRelay: @unchecked Sendable {
         let trap = Trap(cell: -1, cellSequence: 0, procedure: header.procedure, bindingIndex: header.bindingIndex,
                         bindingGeneration: header.bindingGeneration == .max ? 0 : header.bindingGeneration,
                         bindingSecret: header.bindingSecret, slot: 0, cpu: header.cpu == .max ? 0 : header.cpu)
-        guard length >= 0, CallMessage.requestHeader + length == received else {
+        guard length >= 0, received <= raw.count, CallMessage.requestHeader + length == received else {
             validator.record(.malformedTrap, of: trap, log: log)
             return .refused(.malformedTrap)
         }
@@ -140,6 +145,16 @@ final class MessageRelay: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// recv's 0 is the client closing its end, or an empty message (a SOCK_SEQPACKET
+    /// socket keeps even a zero-byte message): only the hang-up ends the relay; an empty
+    /// message is refused like any other malformed one.
+    private static func hungUp(_ fd: FileDescriptor) -> Bool {
+        let readHangUp: Int16 = 0x2000  // POLLRDHUP (a GNU extension Glibc's module leaves out)
+        var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN) | readHangUp, revents: 0)
+        let ready = poll(&p, 1, 0)
+        return ready < 0 || (ready == 1 && p.revents & (readHangUp | Int16(POLLHUP | POLLERR)) != 0)
     }
 
     private func sendReply(_ reply: inout [UInt8], status: UInt32, length: Int) -> Bool {
