@@ -109,17 +109,20 @@ let package = Package(
         service("nk-counter", folder: "counter"),
         // Test-only: attacks the sandbox from inside a domain (attack code in CHostile).
         .target(name: "CHostile", path: "Sources/CHostile"),
+        // Test-only: seeded inputs for the kernel's untrusted surfaces (the fuzz tests and
+        // the hostile service's fuzz attack share them).
+        .target(name: "KernelFuzz", dependencies: ["LRPC", "Interfaces"]),
         // Test-only: a service that uses the file service as itself (FileServiceTests).
         service("nk-tenant", folder: "tenant"),
         .executableTarget(
             name: "nk-hostile",
-            dependencies: ["LRPC", "Interfaces", "CHostile"],
+            dependencies: ["LRPC", "Interfaces", "CHostile", "KernelFuzz"],
             path: "Sources/Services/hostile",
             linkerSettings: staticService),
         .testTarget(name: "BootImageTests", dependencies: ["BootImage"]),
         .testTarget(
             name: "NanoKernelTests",
-            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces", "NanoKernelTesting"],
+            dependencies: ["NanoKernel", "BootImage", "NanoABI", "NanoAdmin", "LRPC", "Interfaces", "NanoKernelTesting", "KernelFuzz"],
             // Tests share plain state with threads they start and join themselves.
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(

@@ -49,10 +49,14 @@ public final class Tuning: @unchecked Sendable {
     /// The measured default (docs/performance.md): each call follows its client's CPU,
     /// and nobody spins.
     public static let defaultSpin = 0
+    /// The longest spin a policy may ask for, in pause iterations (a few milliseconds):
+    /// every waiting thread of the kernel and of every domain spins this long before it
+    /// sleeps, so an unbounded one (up to 2^32) would keep every CPU busy for minutes.
+    public static let maximumSpin = 100_000
     public static let defaultPlacement = Placement.followClient
 
     private init() {
-        let spin = getenv("NK_SPIN").flatMap { Int(String(cString: $0)) } ?? Self.defaultSpin
+        let spin = min(getenv("NK_SPIN").flatMap { Int(String(cString: $0)) } ?? Self.defaultSpin, Self.maximumSpin)
         let placement = getenv("NK_PLACEMENT").flatMap { Placement(rawValue: String(cString: $0)) } ?? Self.defaultPlacement
         apply(placement: placement, spin: spin)
     }
@@ -79,7 +83,7 @@ public final class Tuning: @unchecked Sendable {
             guard kv.count == 2 else { return nil }
             switch kv[0] {
             case "placement": guard let p = Placement(rawValue: kv[1]) else { return nil }; placement = p
-            case "spin": guard let n = Int(kv[1]), n >= 0 else { return nil }; spin = n
+            case "spin": guard let n = Int(kv[1]), (0...maximumSpin).contains(n) else { return nil }; spin = n
             default: return nil
             }
         }

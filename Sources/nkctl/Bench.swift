@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
         // nkfloor's limit, so the floor always runs as many round trips as the calls.
         guard (1...100_000_000).contains(iterations) else { throw ValidationError("--iterations must be from 1 to 100000000") }
-        if let policy, Tuning.parse(policy) == nil { throw ValidationError("--policy: expected placement=NAME,spin=N, got '\(policy)'") }
+        if let policy, Tuning.parse(policy) == nil { throw ValidationError("--policy: expected placement=NAME,spin=N (N in 0...\(Tuning.maximumSpin)), got '\(policy)'") }
     }
 
     func run() throws {

@@ -28,7 +28,7 @@ extension Kernel {
                                                               "spin": String(Tuning.shared.spin.spinIterations)]), to: domain)
         case "tune":
             guard let (placement, spin) = Tuning.parse(argument) else {
-                domain.send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N; got '\(DomainText.safe(argument))'"), log: log)
+                domain.send(.failed(request: request, message: "tune takes placement=\(Placement.allCases.map(\.rawValue).joined(separator: "|")),spin=N (N in 0...\(Tuning.maximumSpin)); got '\(DomainText.safe(argument))'"), log: log)
                 return
             }
             tune(placement: placement, spin: spin, by: domain)

@@ -8,6 +8,7 @@
 import CHostile
 import Glibc
 import Interfaces
+import KernelFuzz
 import LRPC
 import SystemPackage
 
@@ -58,6 +59,8 @@ final class Attacker: @unchecked Sendable {
             return controlAttack(order)
         case "import-and-leave", "import-flood", "hostile-strings", "refused-import-flood":
             return kernelIntegrityAttack(order)
+        case "fuzz-control":
+            return fuzzControl(seed: UInt64(bitPattern: order.target), count: max(1, min(Int(order.path) ?? 32, 100_000)))
         default:
             guard let astacks = clock.astacks else {
                 return AttackOutcome(errno: ENOTSUP, detail: "the clock binding has no A-stacks (message transport)")
@@ -179,6 +182,32 @@ final class Attacker: @unchecked Sendable {
             }
             return AttackOutcome(errno: 0, detail: "sent \(count) refused imports")
         }
+    }
+
+    /// Seeded control frames from a service's own channel (KernelFuzz), each logged
+    /// before it is sent, so the kernel's answer can be matched to what provoked it. The
+    /// kernel may cut this domain off at any frame; then this call never returns.
+    private func fuzzControl(seed: UInt64, count: Int) -> AttackOutcome {
+        var fuzzer = ControlFrameFuzzer(seed: seed)
+        if let clock { fuzzer.ownBindings = [clock.bindingObject] }
+        var sent = 0
+        for n in 0..<count {
+            let frame = fuzzer.next()
+            logError("hostile: fuzz seed \(seed) frame \(n): \(frame.summary)")
+            // Descriptors that ride along: its own stderr, as often as the frame says (the
+            // sandbox refuses dup, and SCM_RIGHTS may carry one descriptor many times).
+            let fds = [FileDescriptor](repeating: FileDescriptor(rawValue: 2), count: frame.descriptors)
+            do {
+                guard try channel.send(encoded: frame.bytes, descriptors: fds, expected: fds.count) else { break }
+            } catch let error as SystemError where error.errno == .messageTooLong {
+                continue  // the socket itself refused the size: nothing reached the kernel
+            } catch {
+                return AttackOutcome(errno: EPIPE, detail: "sent \(sent) frames, then: \(error)")
+            }
+            sent += 1
+        }
+        usleep(500_000)  // let the kernel read them all before answering
+        return AttackOutcome(errno: 0, detail: "sent \(sent) frames (seed \(seed)) and was not cut off")
     }
 
     /// A trap the kernel must refuse: EACCES and the refusal, or 0 if it was accepted.

@@ -3,6 +3,7 @@
 // the kernel cuts it off. Seeded: a failure names its seed and last frames.
 import Foundation
 import Glibc
+import KernelFuzz
 import Interfaces
 import LRPC
 import XCTest
@@ -69,5 +70,19 @@ final class ControlChannelFuzzTests: KernelFuzzTestCase {
         XCTAssertGreaterThan(bound, 100, "too few message bindings were made to show anything")
         assertEveryoneElseIsFine()
         assertResourcesBackToBaseline(seed: 0)
+    }
+
+    /// Finding (the admin surface): `tune` took any spin up to 2^32 pause iterations, which
+    /// every waiting thread of the kernel and of every domain then spins before it sleeps.
+    /// A spin over Tuning.maximumSpin is refused with the bound named; nothing changes.
+    func testATuneWithAnUnboundedSpinIsRefused() throws {
+        let before = try runtime.admin("tune")
+        XCTAssertThrowsError(try runtime.admin("tune", argument: "placement=scheduler,spin=4294967295")) { error in
+            XCTAssertTrue("\(error)".contains("0...\(Tuning.maximumSpin)"), "\(error)")
+        }
+        XCTAssertEqual(try runtime.admin("tune"), before)
+        XCTAssertNoThrow(try runtime.admin("tune", argument: "placement=scheduler,spin=\(Tuning.maximumSpin)"))
+        XCTAssertNoThrow(try runtime.admin("tune", argument: "placement=scheduler,spin=0"))
+        assertEveryoneElseIsFine()
     }
 }

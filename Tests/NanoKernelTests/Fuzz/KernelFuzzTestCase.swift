@@ -7,6 +7,7 @@
 // (scripts/fuzz).
 import Foundation
 import Glibc
+import KernelFuzz
 import Interfaces
 import LRPC
 import NanoAdmin
@@ -66,5 +67,20 @@ class KernelFuzzTestCase: HostileKernelTestCase {
             return usage.fds <= self.baseline.fds && usage.threads <= self.baseline.threads
         }
         XCTAssertTrue(back, "kernel resources after fuzzing: \(usage); before: \(baseline!); seed \(seed)", file: file, line: line)
+        // Idle, the kernel sleeps: a thread left spinning (an unbounded policy, a loop
+        // on a word a domain wrote) shows as CPU time with nothing to do.
+        let before = Self.cpuTicks(kernelPid)
+        usleep(1_000_000)
+        let busy = Self.cpuTicks(kernelPid) - before
+        XCTAssertLessThan(busy, 30, "the idle kernel used \(busy) of 100 CPU ticks in a second; seed \(seed)", file: file, line: line)
+    }
+
+    /// User + system CPU time of a process, in clock ticks (1/100 s).
+    static func cpuTicks(_ pid: Int32) -> Int {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command (which may hold spaces) start after its closing ')'.
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }
+        return user + system
     }
 }

@@ -4,6 +4,7 @@
 // the binding's size, and bodies of any bytes for a real procedure.
 import Foundation
 import Glibc
+import KernelFuzz
 import Interfaces
 import LRPC
 import SystemPackage

@@ -3,6 +3,7 @@
 // no runtime in between to tidy it. Every wait is bounded; sends never block the test.
 import Foundation
 import Glibc
+import KernelFuzz
 import LRPC
 import SystemPackage
 
@@ -98,5 +99,10 @@ final class RawOperator {
         }
     }
 
-    func close() { try? channel.fd.close(); closed = true }
+    /// Hang up. The descriptor itself closes with the channel (its deinit): closing it
+    /// here too would close whatever this process opened next under the same number.
+    func close() {
+        _ = shutdown(channel.fd.rawValue, Int32(SHUT_RDWR))
+        closed = true
+    }
 }

@@ -4,8 +4,10 @@
 // while it is in flight. The honest server (bench) and the kernel must be unharmed.
 import Foundation
 import Glibc
+import KernelFuzz
 import Interfaces
 import LRPC
+import SystemPackage
 import XCTest
 
 final class TrapWordFuzzTests: KernelFuzzTestCase {
@@ -18,7 +20,8 @@ final class TrapWordFuzzTests: KernelFuzzTestCase {
         domain.send(ControlMessage.importInterface(request: 2, name: BenchInterface.name, transport: .lrpc, waitMilliseconds: 2000).encoded())
         XCTAssertTrue(domain.waitForReply(timeout: 10) { if case .imported = $0 { true } else { false } }, "no bench binding")
         guard let page = domain.trapPage, let (bo, geometry, fd) = domain.imported.first else { return XCTFail("no trap page or binding") }
-        let astacks = AStackRegion(region: try SharedRegion(mapping: fd, size: geometry.regionSize, keepingDescriptor: true),
+        // The mapping takes (and closes) a copy: the domain keeps its own descriptor.
+        let astacks = AStackRegion(region: try SharedRegion(mapping: FileDescriptor(rawValue: dup(fd.rawValue)), size: geometry.regionSize),
                                    geometry: geometry)
         let procedures = BenchInterface.all.map(\.id)
         var traps = 0, writes = 0

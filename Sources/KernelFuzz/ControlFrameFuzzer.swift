@@ -7,30 +7,30 @@ import Glibc
 import Interfaces
 import LRPC
 
-struct ControlFrame {
-    enum Kind: String, CaseIterable {
+public struct ControlFrame: Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
         case randomBytes, tagWithGarbage, truncated, bitFlipped, splicedEdge, oversized, strayDescriptors, outOfOrder, adminRequest
     }
-    let kind: Kind
-    let bytes: [UInt8]
+    public let kind: Kind
+    public let bytes: [UInt8]
     /// How many descriptors (opened by the sender, closed after sending) ride along.
-    var descriptors = 0
+    public var descriptors = 0
 
-    var summary: String {
+    public var summary: String {
         "\(kind.rawValue) \(bytes.count) bytes\(descriptors > 0 ? " + \(descriptors) fds" : ""): "
             + bytes.prefix(24).map { String($0, radix: 16) }.joined(separator: " ")
     }
 }
 
-struct ControlFrameFuzzer {
-    var random: FuzzRandom
+public struct ControlFrameFuzzer {
+    public var random: FuzzRandom
     /// Binding objects this domain holds or held (from `imported`), for releases.
-    var ownBindings: [BindingObject] = []
+    public var ownBindings: [BindingObject] = []
 
-    init(seed: UInt64) { random = FuzzRandom(seed: seed) }
+    public init(seed: UInt64) { random = FuzzRandom(seed: seed) }
 
     /// Real messages of every tag, both directions, to mutate.
-    var templates: [ControlMessage] {
+    public var templates: [ControlMessage] {
         let clock = InterfaceDescriptor(name: ClockInterface.name, procedures: ClockInterface.all)
         let hostile = InterfaceDescriptor(name: HostileInterface.name, procedures: HostileInterface.all)
         let bo = ownBindings.last ?? BindingObject(index: 1, generation: 1, secret: 0x1234)
@@ -52,7 +52,7 @@ struct ControlFrameFuzzer {
         ]
     }
 
-    mutating func next() -> ControlFrame {
+    public mutating func next() -> ControlFrame {
         let kind = random.pick(ControlFrame.Kind.allCases)
         switch kind {
         case .randomBytes:

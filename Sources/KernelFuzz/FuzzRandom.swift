@@ -1,11 +1,11 @@
 // FuzzRandom: the fuzzer's only source of randomness, a SplitMix64 stream from one seed,
 // so every run is reproduced exactly by its seed (printed by every fuzz test).
-struct FuzzRandom: RandomNumberGenerator {
+public struct FuzzRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
@@ -13,22 +13,22 @@ struct FuzzRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    mutating func below(_ n: Int) -> Int { Int(next(in: 0..<UInt64(max(n, 1)))) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    public mutating func below(_ n: Int) -> Int { Int(next(in: 0..<UInt64(max(n, 1)))) }
+    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    public mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 
     private mutating func next(in range: Range<UInt64>) -> UInt64 { range.lowerBound + next() % (range.upperBound - range.lowerBound) }
 
     /// Values that sit on the edges parsers get wrong: zero, one, signs, powers of two,
     /// the bounds the ABI names (65536 string bytes, 1 << 20 A-stack bytes, 256 procedures).
-    mutating func edgeWord() -> UInt32 {
+    public mutating func edgeWord() -> UInt32 {
         pick([0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 255, 256, 257, 4095, 4096, 65535, 65536, 65537,
               1 << 20, (1 << 20) + 1, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff, UInt32(truncatingIfNeeded: next())])
     }
 
     /// A string of printable text, control characters, invalid UTF-8 or edge lengths.
-    mutating func hostileString(maximum: Int = 96) -> String {
+    public mutating func hostileString(maximum: Int = 96) -> String {
         switch below(5) {
         case 0: return ""
         case 1: return String(decoding: bytes(below(maximum)), as: UTF8.self)
