@@ -65,6 +65,15 @@ public final class ControlChannel: @unchecked Sendable {
         return true
     }
 
+    /// Has the other end of this SOCK_SEQPACKET socket hung up (or this end shut down)?
+    /// Does not wait.
+    public static func peerHungUp(_ fd: FileDescriptor) -> Bool {
+        let readHangUp: Int16 = 0x2000  // POLLRDHUP (a GNU extension Glibc's module leaves out)
+        var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN) | readHangUp, revents: 0)
+        let ready = poll(&p, 1, 0)
+        return ready < 0 || (ready == 1 && p.revents & (readHangUp | Int16(POLLHUP | POLLERR)) != 0)
+    }
+
     /// Receive one message. nil on orderly close. Throws on a malformed message or a
     /// wrong number of descriptors (which are closed).
     public func receive() throws -> (ControlMessage, [FileDescriptor])? {
@@ -74,7 +83,13 @@ public final class ControlChannel: @unchecked Sendable {
         let n = buffer.withUnsafeMutableBytes { b in
             nk_recv_with_fds(fd.rawValue, b.baseAddress, b.count, &fds, &fdCount)
         }
-        if n == 0 { return nil }
+        if n == 0 {
+            // A SOCK_SEQPACKET socket keeps even an empty message: 0 is the peer's hang-up
+            // only when the socket says so. An empty message is malformed, not a close
+            // (taken for one, the kernel stopped reading a domain that still ran).
+            if Self.peerHungUp(fd) { return nil }
+            throw ControlError("empty control message")
+        }
         guard n > 0 else { throw SystemError("receive control message") }
         let descriptors = fds.prefix(Int(fdCount)).map { FileDescriptor(rawValue: $0) }
         do {

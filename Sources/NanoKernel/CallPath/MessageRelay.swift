@@ -67,7 +67,8 @@ final class MessageRelay: @unchecked Sendable {
             // MSG_TRUNC: the message's whole length, even past the buffer, so one longer
             // than the binding allows is refused rather than forwarded cut short.
             let n = request.withUnsafeMutableBytes { recv(clientEnd.rawValue, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
-            guard n > 0 || (n == 0 && !Self.hungUp(clientEnd)) else { return }
+            // recv's 0 is the client's hang-up, or an empty message (refused like any malformed one).
+            guard n > 0 || (n == 0 && !ControlChannel.peerHungUp(clientEnd)) else { return }
             var timeline = trace.isOn ? RelayTimeline(request, received: n, binding: binding) : nil
             if n >= CallMessage.requestHeader {
                 tuning.follow(request.withUnsafeBytes { CallMessage.Request(reading: $0, received: n).cpu })
@@ -145,16 +146,6 @@ final class MessageRelay: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    /// recv's 0 is the client closing its end, or an empty message (a SOCK_SEQPACKET
-    /// socket keeps even a zero-byte message): only the hang-up ends the relay; an empty
-    /// message is refused like any other malformed one.
-    private static func hungUp(_ fd: FileDescriptor) -> Bool {
-        let readHangUp: Int16 = 0x2000  // POLLRDHUP (a GNU extension Glibc's module leaves out)
-        var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN) | readHangUp, revents: 0)
-        let ready = poll(&p, 1, 0)
-        return ready < 0 || (ready == 1 && p.revents & (readHangUp | Int16(POLLHUP | POLLERR)) != 0)
     }
 
     private func sendReply(_ reply: inout [UInt8], status: UInt32, length: Int) -> Bool {

@@ -55,7 +55,7 @@ final class Attacker: @unchecked Sendable {
         case "bad-slot":
             return both(trap(clock, own, slot: clock.interface.astackGeometry.slotCount), trap(clock, own, slot: 1 << 20))
         case "export-clock", "import-bench", "admin-shutdown", "hello-again", "accept-unoffered-binding",
-             "refuse-others-bindings", "export-huge-layout":
+             "refuse-others-bindings", "export-huge-layout", "empty-frame":
             return controlAttack(order)
         case "import-and-leave", "import-flood", "hostile-strings", "refused-import-flood":
             return kernelIntegrityAttack(order)
@@ -109,6 +109,9 @@ final class Attacker: @unchecked Sendable {
             case "admin-shutdown":
                 // What `nkctl shutdown` sends, from a service's channel.
                 try channel.send(.admin(request: 4_000_000, command: "shutdown", argument: ""))
+            case "empty-frame":
+                // A message of no bytes, which a plain recv cannot tell from a hang-up.
+                _ = try channel.send(encoded: [], descriptors: [], expected: 0)
             case "hello-again":
                 try channel.send(.hello(domainName: "kernel"))
             case "refuse-others-bindings":
