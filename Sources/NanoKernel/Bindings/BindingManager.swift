@@ -312,6 +312,7 @@ final class BindingManager {
         table.revoke(binding.bindingObject)
         binding.server.retiredCallsServed += binding.calls
         binding.relay?.stop()
+        trace.bindingRevoked(index)
         if let records = binding.records {
             records.revoked.store(1)
             for slot in 0..<binding.geometry.slotCount { records.record(slot).sequence.wake(count: Int32.max) }

@@ -154,6 +154,13 @@ final class CallTrace: @unchecked Sendable {
         state.withLock { s in Self.collectServer(&s, UInt64(binding) << 32 | UInt64(slot)) }
     }
 
+    /// A binding was revoked: the server stamps its traced calls still wait for will not
+    /// be read, and the call records they would come from go with the binding (a pending
+    /// entry holds them: kept, it would keep the records' memfd open in the kernel).
+    func bindingRevoked(_ index: UInt32) {
+        state.withLock { s in s.serverStamps = s.serverStamps.filter { $0.key >> 32 != UInt64(index) } }
+    }
+
     private static func collectServer(_ s: inout State, _ key: UInt64) {
         guard let p = s.serverStamps[key] else { return }
         let record = p.records.record(p.slot)

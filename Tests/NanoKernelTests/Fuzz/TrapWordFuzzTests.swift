@@ -7,6 +7,7 @@ import Glibc
 import KernelFuzz
 import Interfaces
 import LRPC
+import NanoAdmin
 import SystemPackage
 import XCTest
 
@@ -97,5 +98,26 @@ final class TrapWordFuzzTests: KernelFuzzTestCase {
         domain.close()
         assertKernelHealthy(seed: seed)
         assertResourcesBackToBaseline(seed: seed)
+    }
+
+    /// Finding (the suite's run of seed 29353): a traced call still waiting for its server's
+    /// stamps when its binding was revoked kept the binding's call records (a memfd and a
+    /// mapping in the kernel) in the trace until the next `trace on`. They go with the binding.
+    func testATracedCallInFlightKeepsNothingOfItsBindingAfterTheClientLeaves() throws {
+        let client = try kernel.connect()
+        _ = try client.admin("trace", argument: "on")
+        let bench = try client.importInterface(BenchInterface.name)
+        bench.callTimeoutSeconds = 10
+        let done = DispatchSemaphore(value: 0)
+        Thread { _ = try? bench.call(BenchInterface.hold, 1_500); done.signal() }.start()
+        XCTAssertTrue(KernelHarness.waitUntil(seconds: 5) {
+            let rows = (try? JSONDecoder().decode([BindingReport].self, from: Data(self.runtime.admin("bindings").utf8))) ?? []
+            return rows.contains { $0.client == client.domainName && $0.interface == "bench" && $0.astacksInUse > 0 }
+        }, "the hold call never got under way")
+        client.close()
+        XCTAssertEqual(done.wait(timeout: .now() + 15), .success, "the call in flight never ended")
+        usleep(2_000_000)  // bench finishes the hold: its stamps arrive for nobody
+        assertResourcesBackToBaseline(seed: 0)
+        assertEveryoneElseIsFine()
     }
 }
