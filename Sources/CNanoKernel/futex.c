@@ -22,7 +22,8 @@ struct nk_futex_waitv {
 };
 enum { NK_FUTEX2_SIZE_U32 = 0x02 };
 
-// Nanoseconds as a timespec (a span for FUTEX_WAIT, an instant for futex_waitv).
+// Nanoseconds as a timespec (a span for FUTEX_WAIT, an instant for FUTEX_WAIT_BITSET
+// and futex_waitv).
 static struct timespec timespec_of(uint64_t ns) {
     struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
     return ts;
@@ -31,6 +32,14 @@ static struct timespec timespec_of(uint64_t ns) {
 int nk_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns) {
     struct timespec ts = timespec_of(timeout_ns);
     long r = syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ns ? &ts : NULL, NULL, 0);
+    return r == -1 ? -1 : 0;
+}
+
+// FUTEX_WAIT_BITSET takes an absolute deadline (CLOCK_MONOTONIC without
+// FUTEX_CLOCK_REALTIME); with every bit set it is FUTEX_WAIT, which FUTEX_WAKE wakes.
+int nk_futex_wait_until(uint32_t *word, uint32_t expected, uint64_t deadline_ns) {
+    struct timespec deadline = timespec_of(deadline_ns);
+    long r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, &deadline, NULL, FUTEX_BITSET_MATCH_ANY);
     return r == -1 ? -1 : 0;
 }
 

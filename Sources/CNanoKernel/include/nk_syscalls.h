@@ -44,6 +44,10 @@ static inline void nk_cpu_relax(void) {
 // Sleep while *word == expected, for at most timeout_ns (0 = forever).
 // Returns 0 when woken or the word changed, -1 with errno ETIMEDOUT/EINTR/EAGAIN.
 int nk_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+// Sleep while *word == expected, at most until `deadline_ns` on CLOCK_MONOTONIC
+// (absolute: FUTEX_WAIT_BITSET, as cheap as FUTEX_WAIT; the caller passes a deadline it
+// already has, so a wait reads no clock). Returns 0 or -1 with errno as nk_futex_wait.
+int nk_futex_wait_until(uint32_t *word, uint32_t expected, uint64_t deadline_ns);
 // Wake up to `count` waiters. Returns the number woken or -1.
 int nk_futex_wake(uint32_t *word, int count);
 // Sleep until either word differs from its expected value (futex_waitv, Linux 5.16+),

@@ -66,7 +66,27 @@ public final class ClientBinding: @unchecked Sendable {
     /// Calls from now on fail at once (stale binding object) without trapping.
     func markRevoked(_ reason: String) {
         revocation.withLock { $0 = $0 ?? reason }
-        revokedFlag.storeRelease(1)
+        revokedFlag.store(1)
+        wakeCallersOnReplyWords()
+    }
+
+    /// A caller asleep on its slot's reply word alone (see `sleep`) does not see the
+    /// kernel end its trap: the kernel writes and wakes only the trap cell. On a trap of
+    /// this binding's own object, procedure and slot, the kernel ends it itself (a stale
+    /// refusal, or a failure when the server died) only after revoking the binding, and
+    /// the revocation notice lands here: each reply word still `pending` becomes
+    /// `revoked` and is woken, so its caller looks at its cell again and from then on
+    /// sleeps on both words. The flag is stored first (sequentially consistent, as is
+    /// the caller's `pending` store and its read of the flag before it sleeps on one
+    /// word): either the caller sees the flag, or this exchange sees its `pending`.
+    private func wakeCallersOnReplyWords() {
+        guard let astacks else { return }
+        for i in 0..<astacks.geometry.slotCount {
+            let reply = astacks.slot(i).reply
+            if reply.compareExchange(ReplyState.pending.rawValue, ReplyState.revoked.rawValue) {
+                reply.wake(count: Int32.max)
+            }
+        }
     }
 
     /// Call a typed procedure. `timeoutSeconds` overrides the binding's deadline for this call.
@@ -239,8 +259,11 @@ public final class ClientBinding: @unchecked Sendable {
         defer { cell.state.storeRelease(TrapCell.word(sequence: sequence, .free)) }
         let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
         defer { if stamps != nil { stamps!.woke = monotonicNanoseconds() } }
+        // Only a trap the kernel can end by itself just after revoking the binding may
+        // sleep on the reply word alone; anything else may be refused at once.
+        let ownTrap = slotIndex != nil && bo == bindingObject && interface.procedure(id: procedureID) != nil
         do {
-            try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell, deadline: deadline)
+            try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell, ownTrap: ownTrap, deadline: deadline)
         } catch .timedOut(let text) {
             // Still posted: the kernel never took the trap, so the slot never left us.
             if cell.state.compareExchange(TrapCell.word(sequence: sequence, .posted), TrapCell.word(sequence: sequence, .free)) {
@@ -251,7 +274,7 @@ public final class ClientBinding: @unchecked Sendable {
         }
     }
 
-    private func awaitReturn(slot: AStackSlot?, cell: TrapCell, deadline: CallDeadline) throws(CallError) {
+    private func awaitReturn(slot: AStackSlot?, cell: TrapCell, ownTrap: Bool, deadline: CallDeadline) throws(CallError) {
         // A trap on a slot outside the binding can only end in a refusal: wait on the
         // cell alone by watching a private word that never changes.
         do {
@@ -275,7 +298,7 @@ public final class ClientBinding: @unchecked Sendable {
                         throw .timedOut("\(interface.name): no return within \(deadline.describe())")
                     }
                     let wakeAt = min(deadline.instant, now &+ Self.kernelCheckNanoseconds)
-                    if SharedWord.waitEither(reply, r, cell.state, c, untilNanoseconds: wakeAt) < 0 && errno == ETIMEDOUT {
+                    if sleep(reply: reply, r, cell: cell, c, oneWord: ownTrap, until: wakeAt) < 0 && errno == ETIMEDOUT {
                         if !runtime.isKernelAlive { waiting.storeRelaxed(0); throw .kernelGone }
                         now = monotonicNanoseconds()
                     }
@@ -294,6 +317,24 @@ public final class ClientBinding: @unchecked Sendable {
                 break
             }
         }
+    }
+
+    /// Sleep until the reply word moves off `r` or, unless `oneWord`, the cell off `c`.
+    /// The common case, an own trap on a live binding awaiting the server's return, sleeps
+    /// on the reply word alone with a plain futex wait: the server's return wakes it, and
+    /// so does the revocation notice that comes with every refusal or failure the kernel
+    /// can give such a trap (`markRevoked`). Every other trap (a forged or foreign binding
+    /// object, an unknown procedure, a slot outside the binding, or a binding already
+    /// revoked) may be refused without notice, so it sleeps on both words (futex_waitv).
+    /// Should the kernel end a one-word trap without a notice all the same, the caller
+    /// finds it at its next kernel check, within `kernelCheckNanoseconds`.
+    @inline(__always)
+    private func sleep(reply: SharedWord, _ r: UInt32, cell: TrapCell, _ c: UInt32, oneWord: Bool,
+                       until wakeAt: UInt64) -> Int32 {
+        if oneWord && r == ReplyState.pending.rawValue && revokedFlag.load() == 0 {
+            return reply.wait(expected: r, untilNanoseconds: wakeAt)
+        }
+        return SharedWord.waitEither(reply, r, cell.state, c, untilNanoseconds: wakeAt)
     }
 
     /// How often a waiting caller checks that the kernel is still alive.

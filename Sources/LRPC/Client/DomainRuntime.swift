@@ -32,6 +32,10 @@ public final class DomainRuntime: @unchecked Sendable {
     /// Live client bindings by binding index, so the kernel's revocation notice reaches
     /// the right one (checked against the whole binding object). Weak: the application owns them.
     private var clientBindings: [UInt32: WeakClientBinding] = [:]
+    /// Revocation notices that arrived before their binding was registered (the import's
+    /// answer and the notice can cross): the import marks its binding revoked at once.
+    /// One entry per binding index, removed when that index is registered again.
+    private var unclaimedRevocations: [UInt32: (BindingObject, String)] = [:]
     /// Run on the control thread when the kernel revokes one of this domain's bindings.
     public var onRevoked: (@Sendable (BindingObject, String) -> Void)?
     /// The registry's part: run on the control thread when the kernel says a domain ended
@@ -148,7 +152,14 @@ public final class DomainRuntime: @unchecked Sendable {
                                     messages: MessageStub(socket: fds[0], payloadCapacity: geometry.payloadCapacity),
                                     interface: interface, callTimeoutSeconds: seconds)
         }
-        monitor.locked { clientBindings[bo.index] = WeakClientBinding(binding) }
+        let revoked = monitor.locked { () -> String? in
+            clientBindings[bo.index] = WeakClientBinding(binding)
+            guard let (revokedObject, reason) = unclaimedRevocations.removeValue(forKey: bo.index),
+                  revokedObject == bo else { return nil }
+            return reason
+        }
+        // Before the first call: a caller asleep on its reply word relies on the notice.
+        if let revoked { bindingRevoked(bo, reason: revoked) }
         return binding
     }
 
@@ -172,7 +183,10 @@ public final class DomainRuntime: @unchecked Sendable {
     /// The kernel revoked a binding of ours: mark it, so the next call rebinds or fails clearly.
     private func bindingRevoked(_ bo: BindingObject, reason: String) {
         let (binding, callback) = monitor.locked { () -> (ClientBinding?, (@Sendable (BindingObject, String) -> Void)?) in
-            guard let binding = clientBindings[bo.index]?.binding, binding.bindingObject == bo else { return (nil, nil) }
+            guard let binding = clientBindings[bo.index]?.binding, binding.bindingObject == bo else {
+                if clientBindings[bo.index]?.binding == nil { unclaimedRevocations[bo.index] = (bo, reason) }
+                return (nil, nil)
+            }
             clientBindings[bo.index] = nil
             return (binding, onRevoked)
         }

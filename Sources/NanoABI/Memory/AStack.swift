@@ -28,7 +28,7 @@ public enum AStackSlotField: Int, SharedLayoutField {
     }
     public var meaning: String {
         switch self {
-        case .reply: "0 idle, 1 pending, 2 done: the client's futex word for the return"
+        case .reply: "0 idle, 1 pending, 2 done, 3 revoked (client, on the kernel's revocation notice): the client's futex word for the return"
         case .clientWaiting: "the client may be asleep on reply: wake it"
         case .status: "ReplyStatus from the server stub"
         case .argumentLength: "bytes of arguments in payload"
@@ -43,6 +43,10 @@ public enum ReplyState: UInt32 {
     case idle = 0
     case pending = 1
     case done = 2
+    /// Written by the client itself (its control thread) over `pending` when the kernel
+    /// revokes the binding: it wakes a caller asleep on this word alone, which then finds
+    /// its trap refused or failed in its trap cell (see ClientBinding.markRevoked).
+    case revoked = 3
 }
 
 public struct AStackGeometry: Sendable, Equatable {

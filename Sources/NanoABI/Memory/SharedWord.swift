@@ -53,6 +53,14 @@ public struct SharedWord: @unchecked Sendable {
         nk_futex_wait(address, expected, timeoutNanoseconds)
     }
 
+    /// Sleep while the word holds `expected`, at most until `deadlineNanoseconds` on the
+    /// monotonic clock (absolute, like `waitEither`). Returns 0 when woken or the word
+    /// changed, -1 with errno (ETIMEDOUT once the deadline passed, EINTR, EAGAIN).
+    @inlinable @inline(__always) @discardableResult
+    public func wait(expected: UInt32, untilNanoseconds deadlineNanoseconds: UInt64) -> Int32 {
+        nk_futex_wait_until(address, expected, deadlineNanoseconds)
+    }
+
     @inlinable @inline(__always)
     public func wake(count: Int32 = 1) { _ = nk_futex_wake(address, count) }
 
