@@ -133,7 +133,8 @@ public final class ClientBinding: @unchecked Sendable {
         try copyArguments(into: slot, procedureID: procedureID, name: name, write: write)
         if stamps != nil { stamps!.argumentsCopied = monotonicNanoseconds() }
         do {
-            try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject, deadline: deadline, stamps: &stamps)
+            try trap(procedureID: procedureID, slot: slotIndex, bindingObject: bindingObject, deadline: deadline,
+                     stamps: &stamps, slotFromQueue: true)
         } catch {
             stamps?.report(binding: bindingObject.index, into: runtime.trapPage)
             if case .timedOut = error { serverHoldsSlot = true }
@@ -229,9 +230,10 @@ public final class ClientBinding: @unchecked Sendable {
         try trap(procedureID: procedureID, slot: slot, bindingObject: bo, deadline: deadline, stamps: &stamps)
     }
 
-    /// The trap, with the client's own times taken while a trace is on.
+    /// The trap, with the client's own times taken while a trace is on. `slotFromQueue`:
+    /// the stub took the slot from its own free queue (so the kernel counts it free).
     func trap(procedureID: UInt32, slot: Int, bindingObject bo: BindingObject, deadline: CallDeadline?,
-              stamps: inout CallStamps?) throws(CallError) {
+              stamps: inout CallStamps?, slotFromQueue: Bool = false) throws(CallError) {
         let deadline = deadline ?? CallDeadline(seconds: callTimeoutSeconds)
         if let messages {
             return try messages.call(bo, procedureID: procedureID, limit: 0, deadline: deadline, stamps: &stamps,
@@ -260,8 +262,11 @@ public final class ClientBinding: @unchecked Sendable {
         let slotIndex = slot >= 0 && slot < (astacks?.geometry.slotCount ?? 0) ? slot : nil
         defer { if stamps != nil { stamps!.woke = monotonicNanoseconds() } }
         // Only a trap the kernel can end by itself just after revoking the binding may
-        // sleep on the reply word alone; anything else may be refused at once.
-        let ownTrap = slotIndex != nil && bo == bindingObject && interface.procedure(id: procedureID) != nil
+        // sleep on the reply word alone: the binding's own object, a procedure of its
+        // interface (the kernel's copy of it), a slot from the free queue (one the server
+        // reported done: it writes the kernel's done word before the reply word). Any
+        // other trap may be refused at once.
+        let ownTrap = slotFromQueue && bo == bindingObject && interface.procedure(id: procedureID) != nil
         do {
             try awaitReturn(slot: slotIndex.map { astacks!.slot($0) }, cell: cell, ownTrap: ownTrap, deadline: deadline)
         } catch .timedOut(let text) {
@@ -324,8 +329,9 @@ public final class ClientBinding: @unchecked Sendable {
     /// on the reply word alone with a plain futex wait: the server's return wakes it, and
     /// so does the revocation notice that comes with every refusal or failure the kernel
     /// can give such a trap (`markRevoked`). Every other trap (a forged or foreign binding
-    /// object, an unknown procedure, a slot outside the binding, or a binding already
-    /// revoked) may be refused without notice, so it sleeps on both words (futex_waitv).
+    /// object, an unknown procedure, a slot outside the binding or not from the queue,
+    /// a binding already revoked) may be refused without notice, so it sleeps on both
+    /// words (futex_waitv).
     /// Should the kernel end a one-word trap without a notice all the same, the caller
     /// finds it at its next kernel check, within `kernelCheckNanoseconds`.
     @inline(__always)
