@@ -297,7 +297,7 @@ final class RebindingClientTests: KernelTestCase {
 }
 
 /// The result of a call made on another thread.
-private final class Outcome: @unchecked Sendable {
+final class Outcome: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Result<Void, any Error>?
     func set(_ r: Result<Void, any Error>) { lock.lock(); value = r; lock.unlock() }
