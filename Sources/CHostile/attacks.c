@@ -6,6 +6,7 @@
 // report the errno that stopped them, or 0 if they got through.
 #define _GNU_SOURCE
 #include "nk_hostile.h"
+#include "descriptor_copies.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -971,25 +972,10 @@ static void control_garbage(const nk_attack_env *env, nk_attack_result *out) {
 // Eight descriptors riding on a message that takes none: the kernel must close them
 // all, or a domain could fill the kernel's descriptor table.
 static void control_fds(const nk_attack_env *env, nk_attack_result *out) {
-    int fds[8];
-    for (int i = 0; i < 8; i++)
-        fds[i] = env->astack_fd;
     static const unsigned char payload[] = {0xde, 0xad, 0xbe, 0xef};
-    struct iovec iov = {(void *)payload, sizeof payload};
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof fds)];
-    } control;
-    struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
-                            .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&header);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
     int sent = 0;
     for (; sent < 64; sent++)
-        if (syscall(SYS_sendmsg, CONTROL_FD, &header, MSG_NOSIGNAL) < 0)
+        if (nk_send_descriptor_copies(CONTROL_FD, env->astack_fd, payload, sizeof payload, 0) != 0)
             break;
     if (sent == 0)
         return outcome(out, -1, "sendmsg(control channel, 8 fds)");

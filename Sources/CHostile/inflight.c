@@ -7,6 +7,7 @@
 // refused. It prints how many it holds, then waits for its stdin to close.
 #define _GNU_SOURCE
 #include "nk_hostile.h"
+#include "descriptor_copies.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +16,18 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-enum { PAIRS = 16, PER_MESSAGE = 8 };
+enum { PAIRS = 16 };
 
-// One message of PER_MESSAGE copies of fd on `socket`; the errno, or 0.
-static int send_descriptors(int socket, int fd) {
-    int fds[PER_MESSAGE];
-    for (int i = 0; i < PER_MESSAGE; i++)
+// One message carrying `payload` and DESCRIPTOR_COPIES copies of fd on `socket`; the
+// errno, or 0. Both attacks that ride descriptors on messages send them this way.
+int nk_send_descriptor_copies(int socket, int fd, const void *payload, size_t length, int flags) {
+    int fds[DESCRIPTOR_COPIES];
+    for (int i = 0; i < DESCRIPTOR_COPIES; i++)
         fds[i] = fd;
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
+    struct iovec iov = {(void *)payload, length};
     union {
         struct cmsghdr align;
         char bytes[CMSG_SPACE(sizeof fds)];
@@ -37,7 +39,8 @@ static int send_descriptors(int socket, int fd) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof fds);
     memcpy(CMSG_DATA(c), fds, sizeof fds);
-    return sendmsg(socket, &header, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : errno;
+    // The raw syscall: sendmsg is one of the calls a domain's filter lets through.
+    return syscall(SYS_sendmsg, socket, &header, flags | MSG_NOSIGNAL) == (long)length ? 0 : errno;
 }
 
 int nk_hold_in_flight(unsigned id) {
@@ -55,8 +58,9 @@ int nk_hold_in_flight(unsigned id) {
             error = errno;
             break;
         }
-        while ((error = send_descriptors(ends[0], ends[1])) == 0)
-            held += PER_MESSAGE;
+        static const char byte = 0;
+        while ((error = nk_send_descriptor_copies(ends[0], ends[1], &byte, 1, MSG_DONTWAIT)) == 0)
+            held += DESCRIPTOR_COPIES;
     }
     printf("%d %s\n", held, strerror(error));
     fflush(stdout);
