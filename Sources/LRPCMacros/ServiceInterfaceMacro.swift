@@ -96,7 +96,7 @@ public struct ServiceInterfaceMacro: PeerMacro {
     /// `XClient`: calls through a ServiceConnection, so it binds on first use and again
     /// after the server restarts. The stub to use.
     static func clientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
-        var lines = [
+        let lines = [
             "/// The typed client stub of \(proto)Interface. It binds on first use and binds again",
             "/// after the server restarts (a ServiceConnection); a call in flight when the server",
             "/// died fails with `CallError.serverDied` and is not repeated.",
@@ -113,18 +113,14 @@ public struct ServiceInterfaceMacro: PeerMacro {
             "_ = try connection.binding()",
             "}",
         ]
-        for p in procedures {
-            lines.append(clientMethod(p, proto: proto, access: access, target: "connection", async: false))
-            lines.append(clientMethod(p, proto: proto, access: access, target: "connection", async: true))
-        }
-        lines.append("}")
-        return lines.joined(separator: "\n")
+        return (lines + clientMethods(procedures, proto: proto, access: access, target: "connection") + ["}"])
+            .joined(separator: "\n")
     }
 
     /// `XBindingClient`: the same methods over one ClientBinding, which dies with its
     /// server (benchmarks and lessons about the binding object itself).
     static func bindingClientStruct(_ proto: String, _ procedures: [ProcedureDeclaration], access: String) -> String {
-        var lines = [
+        let lines = [
             "/// The typed client stub of \(proto)Interface over one binding: no rebinding; after",
             "/// the server dies every call fails (`\(proto)Client` binds again).",
             "\(access)struct \(proto)BindingClient: Sendable {",
@@ -133,12 +129,15 @@ public struct ServiceInterfaceMacro: PeerMacro {
             "/// Import the interface (binding steps 1-4) and wrap the binding.",
             "\(access)init(importing runtime: DomainRuntime, name: String = \(proto)Interface.name) throws { binding = try runtime.importInterface(name) }",
         ]
-        for p in procedures {
-            lines.append(clientMethod(p, proto: proto, access: access, target: "binding", async: false))
-            lines.append(clientMethod(p, proto: proto, access: access, target: "binding", async: true))
+        return (lines + clientMethods(procedures, proto: proto, access: access, target: "binding") + ["}"])
+            .joined(separator: "\n")
+    }
+
+    /// A synchronous and an async method per procedure, calling through `target`.
+    static func clientMethods(_ procedures: [ProcedureDeclaration], proto: String, access: String, target: String) -> [String] {
+        procedures.flatMap { p in
+            [false, true].map { clientMethod(p, proto: proto, access: access, target: target, async: $0) }
         }
-        lines.append("}")
-        return lines.joined(separator: "\n")
     }
 
     static func clientMethod(_ p: ProcedureDeclaration, proto: String, access: String, target: String, async: Bool) -> String {
